@@ -1,0 +1,1 @@
+"""Fixtures: moto_fixtures (filled in by its owner)."""

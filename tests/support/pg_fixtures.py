@@ -1,0 +1,1 @@
+"""Fixtures: pg_fixtures (filled in by its owner)."""

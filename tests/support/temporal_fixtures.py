@@ -1,0 +1,1 @@
+"""Fixtures: temporal_fixtures (filled in by its owner)."""
