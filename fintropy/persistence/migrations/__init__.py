@@ -1,0 +1,1 @@
+"""Alembic migrations for Fintropy, run by ``fintropy.persistence.migrate`` (no alembic.ini)."""

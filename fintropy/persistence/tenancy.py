@@ -1,0 +1,362 @@
+"""Tenants, their cloud accounts, people, roles and chat bindings.
+
+Provisioning runs in ``admin_session`` (the application role may not create tenants). Every
+other function runs in a ``tenant_session`` for the tenant it names, except
+``resolve_tenant_for_chat`` and ``list_tenant_ids``, which must work before a tenant is known.
+
+How chat routing works without weakening Row-Level Security: the migration creates the SQL
+functions ``fintropy_resolve_chat_tenant`` and ``fintropy_tenant_ids`` as SECURITY DEFINER,
+owned by the NOLOGIN role ``fintropy_router``. That role may SELECT ``chat_bindings`` and
+``tenants`` across tenants (through a policy of its own) and nothing else, and the functions
+return only tenant ids. The application role may call them but still cannot read another
+tenant's bindings directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal, NamedTuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import delete, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import Session, col, select
+
+from fintropy.domain import CloudAccount, Role
+from fintropy.errors import ConfigError
+from fintropy.persistence.db import TENANT_SETTING
+from fintropy.persistence.models import (
+    ChatBinding,
+    ChatIdentity,
+    CloudAccountRecord,
+    Person,
+    RoleAssignment,
+    Tenant,
+)
+
+logger = logging.getLogger(__name__)
+
+Platform = Literal["slack", "teams"]
+_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ChatIdentitySpec(_Spec):
+    """A chat user: Slack user id in a Slack team, or Entra object id in a Teams tenant."""
+
+    platform: Platform
+    workspace_id: str = Field(min_length=1)
+    user_id: str = Field(min_length=1)
+
+
+class PersonSpec(_Spec):
+    """A person to provision, with their role in the tenant and their chat identities."""
+
+    id: str = Field(pattern=_ID_PATTERN)
+    display_name: str = Field(min_length=1)
+    email: str | None = None
+    role: Role = Role.VIEWER
+    identities: tuple[ChatIdentitySpec, ...] = ()
+
+
+class ChatBindingSpec(_Spec):
+    """A workspace (``channel_id`` None: every channel) or one channel bound to the tenant."""
+
+    platform: Platform
+    workspace_id: str = Field(min_length=1)
+    channel_id: str | None = None
+    is_default_channel: bool = False
+
+
+class TenantSpec(_Spec):
+    """Everything ``provision_tenant`` writes for one tenant; reviewable as a YAML file."""
+
+    id: str = Field(pattern=_ID_PATTERN)
+    name: str = Field(min_length=1)
+    timezone: str = "UTC"
+    dry_run: bool = False
+    accounts: tuple[CloudAccount, ...] = ()
+    people: tuple[PersonSpec, ...] = ()
+    bindings: tuple[ChatBindingSpec, ...] = ()
+    rule_params: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as 'Europe/Paris' or 'UTC'"
+            ) from exc
+        return value
+
+
+class PersonIdentity(NamedTuple):
+    """Who is behind a chat identity, and the highest role they hold in the tenant."""
+
+    person_id: str
+    display_name: str
+    role: Role
+
+
+def provision_tenant(session: Session, spec: TenantSpec) -> None:
+    """Create or update a tenant with its accounts, people, identities, roles and bindings.
+
+    Idempotent: running it again with the same spec changes nothing. It adds and updates but
+    never deletes people or accounts (their history stays attributable); a listed person's
+    role is replaced by the one in the spec. Run it in ``admin_session``. Raises
+    ``ConfigError`` when a workspace or channel is already bound to another tenant.
+    """
+    # Set the tenant for this transaction too, so a non-superuser owner passes the policies.
+    session.execute(
+        text("SELECT set_config(:name, :tenant, true)"),
+        {"name": TENANT_SETTING, "tenant": spec.id},
+    )
+    _upsert(
+        session,
+        Tenant,
+        ["id"],
+        {
+            "id": spec.id,
+            "name": spec.name,
+            "timezone": spec.timezone,
+            "dry_run": spec.dry_run,
+            "rule_params": spec.rule_params,
+        },
+    )
+    for account in spec.accounts:
+        _upsert_account(session, spec.id, account)
+    for person in spec.people:
+        _upsert_person(session, spec.id, person)
+    for binding in spec.bindings:
+        _bind(session, spec.id, binding)
+    logger.info(
+        "tenant provisioned",
+        extra={"tenant_id": spec.id, "count": len(spec.people) + len(spec.accounts)},
+    )
+
+
+def _upsert(session: Session, model: Any, keys: list[str], values: dict[str, Any]) -> None:
+    statement = insert(model).values(**values)
+    updates = {name: statement.excluded[name] for name in values if name not in keys}
+    if updates:
+        statement = statement.on_conflict_do_update(index_elements=keys, set_=updates)
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=keys)
+    session.execute(statement)
+
+
+def _upsert_account(session: Session, tenant_id: str, account: CloudAccount) -> None:
+    _upsert(
+        session,
+        CloudAccountRecord,
+        ["tenant_id", "provider", "account_id"],
+        {
+            "tenant_id": tenant_id,
+            "provider": account.provider,
+            "account_id": account.account_id,
+            "name": account.name,
+            "role_arn": account.role_arn,
+            "regions": list(account.regions),
+            "environment": account.environment,
+        },
+    )
+
+
+def _upsert_person(session: Session, tenant_id: str, person: PersonSpec) -> None:
+    _upsert(
+        session,
+        Person,
+        ["tenant_id", "id"],
+        {
+            "tenant_id": tenant_id,
+            "id": person.id,
+            "display_name": person.display_name,
+            "email": person.email,
+        },
+    )
+    session.execute(
+        delete(RoleAssignment).where(
+            col(RoleAssignment.tenant_id) == tenant_id, col(RoleAssignment.person_id) == person.id
+        )
+    )
+    session.add(RoleAssignment(tenant_id=tenant_id, person_id=person.id, role=person.role.value))
+    for identity in person.identities:
+        _upsert(
+            session,
+            ChatIdentity,
+            ["tenant_id", "platform", "workspace_id", "user_id"],
+            {
+                "tenant_id": tenant_id,
+                "platform": identity.platform,
+                "workspace_id": identity.workspace_id,
+                "user_id": identity.user_id,
+                "person_id": person.id,
+            },
+        )
+    session.flush()
+
+
+def _bind(session: Session, tenant_id: str, binding: ChatBindingSpec) -> None:
+    # DO NOTHING on any conflict, then claim our own row: a row that stays invisible or
+    # unchanged belongs to another tenant, and must not be taken over silently.
+    session.execute(
+        insert(ChatBinding)
+        .values(
+            tenant_id=tenant_id,
+            platform=binding.platform,
+            workspace_id=binding.workspace_id,
+            channel_id=binding.channel_id,
+            is_default_channel=binding.is_default_channel,
+        )
+        .on_conflict_do_nothing()
+    )
+    claimed = session.execute(
+        update(ChatBinding)
+        .where(
+            col(ChatBinding.tenant_id) == tenant_id,
+            col(ChatBinding.platform) == binding.platform,
+            col(ChatBinding.workspace_id) == binding.workspace_id,
+            col(ChatBinding.channel_id).is_not_distinct_from(binding.channel_id),
+        )
+        .values(is_default_channel=binding.is_default_channel)
+    )
+    if claimed.rowcount == 0:  # type: ignore[attr-defined]
+        where = binding.workspace_id + (
+            f" channel {binding.channel_id}" if binding.channel_id else " (whole workspace)"
+        )
+        raise ConfigError(
+            f"{binding.platform} workspace {where} is already bound to another tenant.",
+            "Unbind it from that tenant first, or bind a different channel.",
+        )
+
+
+def resolve_tenant_for_chat(
+    session: Session, platform: str, workspace_id: str, channel_id: str | None
+) -> str | None:
+    """The tenant a chat request belongs to, or None when its workspace/channel is unbound.
+
+    Needs no tenant: call it from any session (a plain ``Session(engine)`` will do). A binding
+    of the exact channel wins over a whole-workspace binding.
+    """
+    return session.execute(
+        text("SELECT fintropy_resolve_chat_tenant(:platform, :workspace, :channel)"),
+        {"platform": platform, "workspace": workspace_id, "channel": channel_id},
+    ).scalar_one_or_none()
+
+
+def list_tenant_ids(session: Session) -> list[str]:
+    """Every tenant id, for schedulers that iterate over tenants (needs no tenant set)."""
+    return list(session.execute(text("SELECT fintropy_tenant_ids()")).scalars())
+
+
+def get_tenant(session: Session, tenant_id: str) -> Tenant | None:
+    """The tenant row, or None."""
+    return session.get(Tenant, tenant_id)
+
+
+def rule_params(session: Session, tenant_id: str) -> dict[str, dict[str, Any]]:
+    """The tenant's per-rule parameter overrides (``{}`` when none or no such tenant)."""
+    tenant = session.get(Tenant, tenant_id)
+    return dict(tenant.rule_params) if tenant else {}
+
+
+def list_accounts(session: Session, tenant_id: str) -> list[CloudAccount]:
+    """The tenant's cloud accounts, ordered by provider and account id."""
+    rows = session.exec(
+        select(CloudAccountRecord)
+        .where(CloudAccountRecord.tenant_id == tenant_id)
+        .order_by(col(CloudAccountRecord.provider), col(CloudAccountRecord.account_id))
+    ).all()
+    return [_account(row) for row in rows]
+
+
+def get_account(
+    session: Session, tenant_id: str, provider: str, account_id: str
+) -> CloudAccount | None:
+    """One cloud account, or None."""
+    row = session.get(CloudAccountRecord, (tenant_id, provider, account_id))
+    return _account(row) if row else None
+
+
+def _account(row: CloudAccountRecord) -> CloudAccount:
+    return CloudAccount(
+        provider=row.provider,
+        account_id=row.account_id,
+        name=row.name,
+        role_arn=row.role_arn,
+        regions=tuple(row.regions),
+        environment=row.environment,
+    )
+
+
+def resolve_person(
+    session: Session, tenant_id: str, platform: str, workspace_id: str, user_id: str
+) -> PersonIdentity | None:
+    """The person behind a chat identity in this tenant, or None when unknown.
+
+    A person with no role assignment counts as a viewer.
+    """
+    identity = session.get(ChatIdentity, (tenant_id, platform, workspace_id, user_id))
+    if identity is None:
+        return None
+    person = session.get(Person, (tenant_id, identity.person_id))
+    if person is None:
+        return None
+    return PersonIdentity(
+        person.id, person.display_name, _highest_role(session, tenant_id, person.id)
+    )
+
+
+def _highest_role(session: Session, tenant_id: str, person_id: str) -> Role:
+    names = session.exec(
+        select(RoleAssignment.role).where(
+            RoleAssignment.tenant_id == tenant_id, RoleAssignment.person_id == person_id
+        )
+    ).all()
+    roles = [Role(name) for name in names]
+    return max(roles, key=list(Role).index) if roles else Role.VIEWER
+
+
+def people_with_role(
+    session: Session, tenant_id: str, role: Role
+) -> list[tuple[str, str, str | None]]:
+    """``(person_id, display_name, email)`` of everyone whose role includes ``role``."""
+    wanted = [r.value for r in Role if r.at_least(role)]
+    rows = session.exec(
+        select(Person.id, Person.display_name, Person.email)
+        .join(
+            RoleAssignment,
+            (col(RoleAssignment.tenant_id) == col(Person.tenant_id))
+            & (col(RoleAssignment.person_id) == col(Person.id)),
+        )
+        .where(Person.tenant_id == tenant_id, col(RoleAssignment.role).in_(wanted))
+        .distinct()
+        .order_by(col(Person.id))
+    ).all()
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+def approvers(session: Session, tenant_id: str) -> list[str]:
+    """Ids of the people who may approve or reject (role approver or admin), sorted."""
+    return [person_id for person_id, _, _ in people_with_role(session, tenant_id, Role.APPROVER)]
+
+
+def default_channel(session: Session, tenant_id: str, platform: str) -> ChatBinding | None:
+    """The binding marked as the tenant's default channel on ``platform``, or None."""
+    return session.exec(
+        select(ChatBinding)
+        .where(
+            ChatBinding.tenant_id == tenant_id,
+            ChatBinding.platform == platform,
+            col(ChatBinding.is_default_channel),
+            col(ChatBinding.channel_id).is_not(None),
+        )
+        .order_by(col(ChatBinding.id))
+        .limit(1)
+    ).first()
