@@ -1,0 +1,129 @@
+"""The ``/fintropy`` slash command.
+
+Acknowledge at once (Slack allows 3 seconds), then: who is asking and from where (refused when
+the workspace, channel or user is not bound), parse, check the role, run, and answer
+ephemerally through the response_url. Decisions go to the backend, which hands them to the
+finding's workflow; the card itself is updated later by the workflow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot import messages
+from bot.backend import Actor
+from bot.commands import (
+    ApproveCommand,
+    AuditCommand,
+    Command,
+    CommandError,
+    FindingsCommand,
+    RejectCommand,
+    ScanCommand,
+    ShowCommand,
+    parse_command,
+    required_role,
+)
+from bot.slack.context import Origin, SlackDeps, decide, ephemeral, identify, require_role
+from bot.views import (
+    audit_blocks,
+    finding_blocks,
+    finding_text,
+    findings_blocks,
+    findings_text,
+    help_blocks,
+)
+
+COMMAND = messages.COMMAND
+FINDINGS_PAGE = 20
+
+
+def register(app: AsyncApp, deps: SlackDeps) -> None:
+    """Register the slash-command listener on ``app``."""
+
+    @app.command(COMMAND)
+    async def on_fintropy(ack: Any, body: dict[str, Any], respond: Any, logger: Any) -> None:
+        await ack()
+        origin = Origin.from_command(body)
+        reply = ephemeral(respond)
+        try:
+            command: Command | None = parse_command(str(body.get("text") or ""))
+            problem = None
+        except CommandError as err:
+            command, problem = None, err
+        what = f"{COMMAND} {command.name if command else 'malformed'}"
+        actor = await identify(deps, origin, what, reply)
+        if actor is None:
+            return
+        if problem is not None or command is None:
+            await reply(problem.message if problem else messages.all_usage())
+            return
+        if not await require_role(
+            deps, actor, origin, required_role(command), command.name, what, reply
+        ):
+            return
+        await _run(deps, actor, origin, command, respond)
+        logger.info(
+            "slack command handled",
+            extra={
+                "tenant_id": actor.tenant_id,
+                "chat_team_id": origin.team_id,
+                "command": command.name,
+            },
+        )
+
+
+async def _run(
+    deps: SlackDeps, actor: Actor, origin: Origin, command: Command, respond: Any
+) -> None:
+    backend, reply, tenant_id = deps.backend, ephemeral(respond), actor.tenant_id
+    if isinstance(command, ScanCommand):
+        await reply(messages.scan_started(await backend.start_scan(actor)))
+    elif isinstance(command, FindingsCommand):
+        found = await backend.list_findings(
+            tenant_id,
+            provider=command.provider,
+            severity=command.severity,
+            account=command.account,
+            limit=FINDINGS_PAGE,
+        )
+        await _blocks(respond, findings_blocks(found, limit=FINDINGS_PAGE), findings_text(found))
+    elif isinstance(command, ShowCommand):
+        card = await backend.get_card(tenant_id, command.finding_id)
+        if card is None:
+            await reply(messages.unknown_finding(command.finding_id))
+        else:
+            await _blocks(respond, finding_blocks(card), finding_text(card))
+    elif isinstance(command, AuditCommand):
+        await _audit(deps, tenant_id, command.finding_id, respond)
+    elif isinstance(command, ApproveCommand | RejectCommand):
+        await _decide(deps, actor, origin, command, reply)
+    else:
+        await _blocks(respond, help_blocks(), messages.HELP_INTRO)
+
+
+async def _audit(deps: SlackDeps, tenant_id: str, finding_id: str, respond: Any) -> None:
+    trail = await deps.backend.audit_trail(tenant_id, finding_id)
+    if not trail and await deps.backend.get_card(tenant_id, finding_id) is None:
+        await ephemeral(respond)(messages.unknown_finding(finding_id))
+        return
+    await _blocks(respond, audit_blocks(finding_id, trail), messages.LABEL_AUDIT)
+
+
+async def _decide(
+    deps: SlackDeps,
+    actor: Actor,
+    origin: Origin,
+    command: ApproveCommand | RejectCommand,
+    reply: Any,
+) -> None:
+    reason = command.reason if isinstance(command, RejectCommand) else ""
+    await decide(
+        deps, actor, command.finding_id, command.name, origin.source("command"), reply, reason
+    )
+
+
+async def _blocks(respond: Any, blocks: list[dict[str, Any]], text: str) -> None:
+    await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
