@@ -330,6 +330,10 @@ REJECT_REASON_LABEL = "Why reject it?"
 REJECT_REASON_HINT = "The reason goes on the card and into the audit trail."
 REJECT_REASON_PLACEHOLDER = "e.g. owned by the data team, keep until the June migration"
 REASON_MAX_CHARS = 500
+REJECT_MODAL_FAILED = (
+    "The reason form could not be opened in time, so nothing was changed. Click Reject again, "
+    f"or use `{COMMAND} reject ID REASON`."
+)
 REASON_EMPTY_MODAL = "Write a reason: it goes on the card and into the audit trail."
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 
 from bot import messages
 from bot.backend import Actor
@@ -73,7 +74,16 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         view = reject_reason_view(
             finding_title=card.title, private_metadata=reject_metadata(token, origin)
         )
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
+        try:
+            await client.views_open(trigger_id=body["trigger_id"], view=view)
+        except SlackApiError as err:
+            # The trigger id lives 3 seconds and works once; a late or reused one fails here.
+            logger.warning(
+                "slack reject modal failed",
+                extra={"tenant_id": actor.tenant_id, "error": str(err.response.get("error"))},
+            )
+            await ephemeral(respond)(messages.REJECT_MODAL_FAILED)
+            return
         _log(logger, "slack reject modal opened", actor, origin)
 
     @app.action(ACTION_DETAILS)
