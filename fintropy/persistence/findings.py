@@ -34,7 +34,7 @@ from fintropy.domain import (
 )
 from fintropy.errors import NotFoundError
 from fintropy.persistence.models import FindingRecord, utcnow
-from fintropy.persistence.scans import ScopeKey, readable_scope
+from fintropy.persistence.scans import ScopeKey, covers, readable_scope
 
 logger = logging.getLogger(__name__)
 
@@ -85,9 +85,11 @@ def upsert_findings(
     session.flush()
 
     # Resolve what this scan could have seen but did not.
-    readable = (
-        set(scope) if scope is not None else readable_scope(session, tenant_id, scan_id, errors)
-    )
+    errors = list(errors)
+    if scope is None:
+        readable = readable_scope(session, tenant_id, scan_id, errors)
+    else:
+        readable = {key for key in scope if not any(covers(e, key) for e in errors)}
     candidates = session.exec(
         select(FindingRecord).where(
             FindingRecord.tenant_id == tenant_id,

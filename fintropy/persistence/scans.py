@@ -264,10 +264,11 @@ def readable_scope(
             .distinct()
         ).all()
         scope = {ScopeKey(*row) for row in rows}
-    return {key for key in scope if not any(_covers(error, key) for error in failed)}
+    return {key for key in scope if not any(covers(error, key) for error in failed)}
 
 
-def _covers(error: ReadError, key: ScopeKey) -> bool:
+def covers(error: ReadError, key: ScopeKey) -> bool:
+    """True when ``error`` means ``key`` could not be (fully) read."""
     if error.account_id != key.account_id:
         return False
     return error.region in ACCOUNT_WIDE_REGIONS or error.region == key.region

@@ -96,16 +96,23 @@ def make_tenant_spec(tenant_id: str | None = None, **overrides: Any) -> Any:
 
     tenant_id = tenant_id or f"t{uuid.uuid4().hex[:10]}"
     workspace = f"T{tenant_id}"
-    roles = {"alice": Role.ADMIN, "bob": Role.APPROVER, "carol": Role.REQUESTER,
-             "dave": Role.VIEWER}
+    roles = {
+        "alice": Role.ADMIN,
+        "bob": Role.APPROVER,
+        "carol": Role.REQUESTER,
+        "dave": Role.VIEWER,
+    }
     people = tuple(
         PersonSpec(
             id=name,
             display_name=name.capitalize(),
             email=f"{name}@{tenant_id}.example",
             role=role,
-            identities=(ChatIdentitySpec(platform="slack", workspace_id=workspace,
-                                         user_id=f"U{tenant_id}-{name}"),),
+            identities=(
+                ChatIdentitySpec(
+                    platform="slack", workspace_id=workspace, user_id=f"U{tenant_id}-{name}"
+                ),
+            ),
         )
         for name, role in roles.items()
     )
@@ -118,8 +125,12 @@ def make_tenant_spec(tenant_id: str | None = None, **overrides: Any) -> Any:
         "people": people,
         "bindings": (
             ChatBindingSpec(platform="slack", workspace_id=workspace),
-            ChatBindingSpec(platform="slack", workspace_id=workspace, channel_id=f"C{tenant_id}",
-                            is_default_channel=True),
+            ChatBindingSpec(
+                platform="slack",
+                workspace_id=workspace,
+                channel_id=f"C{tenant_id}",
+                is_default_channel=True,
+            ),
         ),
     }
     values.update(overrides)

@@ -1,0 +1,1 @@
+"""Tests of fintropy.persistence, fintropy.audit and fintropy.settings."""
