@@ -86,9 +86,22 @@ def ephemeral(respond: Any) -> Reply:
     """A reply through the payload's response_url, seen only by the person who asked."""
 
     async def reply(text: str) -> None:
-        await respond(text=escape_mrkdwn(text), response_type="ephemeral", replace_original=False)
+        await respond_ephemeral(respond, escape_mrkdwn(text))
 
     return reply
+
+
+async def respond_ephemeral(
+    respond: Any, text: str, blocks: list[dict[str, Any]] | None = None
+) -> None:
+    """Send ``text`` (already escaped) and ``blocks`` to the response_url, ephemerally."""
+    answer = await respond(
+        text=text, blocks=blocks, response_type="ephemeral", replace_original=False
+    )
+    status = getattr(answer, "status_code", 200)
+    if status != 200:
+        # response_urls expire (30 minutes, 5 uses); the person sees nothing in that case.
+        logger.warning("slack reply not delivered", extra={"status": status})
 
 
 def ephemeral_in_channel(client: Any, origin: Origin) -> Reply:

@@ -722,3 +722,14 @@ async def test_backend_failure_gets_a_reference_and_is_logged_without_payload(
     assert record.correlation_id in reply["text"]
     assert "123456789012" not in record.getMessage()
     assert not hasattr(record, "body")
+
+
+async def test_expired_response_url_is_logged(http, slack_api, caplog) -> None:
+    slack_api.queue_response("response_url", status=404, body="expired_url")
+    caplog.set_level(logging.WARNING)
+
+    await _command(http, slack_api, "help")
+
+    await slack_api.await_calls("response_url")
+    await slack_api.settle()
+    assert [r for r in caplog.records if r.getMessage() == "slack reply not delivered"]

@@ -23,6 +23,7 @@ from bot.slack.context import (
     identify,
     reject_metadata,
     require_role,
+    respond_ephemeral,
     verify_button,
 )
 from bot.tokens import TokenClaims
@@ -98,12 +99,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             await ephemeral(respond)(messages.unknown_finding(claims.finding_id))
             return
         trail = await deps.backend.audit_trail(actor.tenant_id, claims.finding_id)
-        await respond(
-            text=finding_text(card),
-            blocks=finding_detail_blocks(card, trail),
-            response_type="ephemeral",
-            replace_original=False,
-        )
+        await respond_ephemeral(respond, finding_text(card), finding_detail_blocks(card, trail))
         _log(logger, "slack details shown", actor, origin)
 
 

@@ -26,7 +26,15 @@ from bot.commands import (
     parse_command,
     required_role,
 )
-from bot.slack.context import Origin, SlackDeps, decide, ephemeral, identify, require_role
+from bot.slack.context import (
+    Origin,
+    SlackDeps,
+    decide,
+    ephemeral,
+    identify,
+    require_role,
+    respond_ephemeral,
+)
 from bot.views import (
     audit_blocks,
     finding_blocks,
@@ -126,4 +134,4 @@ async def _decide(
 
 
 async def _blocks(respond: Any, blocks: list[dict[str, Any]], text: str) -> None:
-    await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+    await respond_ephemeral(respond, text, blocks)
