@@ -138,6 +138,17 @@ def append_event(
     return event
 
 
+def last_seq(session: Session, tenant_id: str) -> int:
+    """The seq of the tenant's newest event (0 when it has none)."""
+    newest = session.exec(
+        select(AuditEvent.seq)
+        .where(AuditEvent.tenant_id == tenant_id)
+        .order_by(col(AuditEvent.seq).desc())
+        .limit(1)
+    ).first()
+    return newest or 0
+
+
 def trail(session: Session, tenant_id: str, subject: str | None = None) -> list[AuditEvent]:
     """The tenant's events in order; with ``subject``, those about it.
 

@@ -197,20 +197,27 @@ def list_findings(
     *,
     provider: str | None = None,
     severity: str | Collection[str] | None = None,
-    account_id: str | None = None,
+    account: str | None = None,
     status: str | Collection[str] | None = None,
+    open_only: bool = False,
     limit: int | None = None,
 ) -> list[FindingRecord]:
-    """The tenant's findings, largest savings first; each filter narrows when given."""
+    """The tenant's findings, largest savings first; each filter narrows when given.
+
+    ``open_only`` keeps open, awaiting-approval and approved findings (ignored with ``status``).
+    Unknown severities or statuses raise ``ValueError`` naming the valid ones.
+    """
     query = select(FindingRecord).where(FindingRecord.tenant_id == tenant_id)
     if provider is not None:
         query = query.where(FindingRecord.provider == provider)
-    if account_id is not None:
-        query = query.where(FindingRecord.account_id == account_id)
+    if account is not None:
+        query = query.where(FindingRecord.account_id == account)
     if severity is not None:
         query = query.where(col(FindingRecord.severity).in_(_values(severity, Severity)))
     if status is not None:
         query = query.where(col(FindingRecord.status).in_(_values(status, FindingStatus)))
+    elif open_only:
+        query = query.where(col(FindingRecord.status).in_([s.value for s in OPEN_STATUSES]))
     query = query.order_by(col(FindingRecord.savings_usd_month).desc(), col(FindingRecord.id))
     if limit is not None:
         query = query.limit(limit)
@@ -336,6 +343,25 @@ def to_domain(row: FindingRecord) -> Finding:
     )
 
 
+def resource_label(row: FindingRecord) -> str:
+    """``vol-0abc (data-archive), 123456789012 / eu-west-1``: the resource as cards name it."""
+    name = f" ({row.resource_name})" if row.resource_name else ""
+    return f"{row.resource_id}{name}, {row.account_id} / {row.region}"
+
+
+def finding_as_dict(row: FindingRecord) -> dict[str, Any]:
+    """Every stored field as JSON-ready values (times in ISO 8601, money as float), plus
+    ``resource_label``: the shape of ``--json`` output."""
+    data = row.model_dump()
+    for name, value in data.items():
+        if isinstance(value, datetime):
+            data[name] = value.isoformat()
+        elif isinstance(value, Decimal):
+            data[name] = float(value)
+    data["resource_label"] = resource_label(row)
+    return data
+
+
 def finding_card(
     row: FindingRecord,
     *,
@@ -346,7 +372,6 @@ def finding_card(
     action_token: str = "",
 ) -> FindingCard:
     """The presentation model of a stored finding, for chat front ends to render."""
-    label = row.resource_id + (f" ({row.resource_name})" if row.resource_name else "")
     spec = ACTIONS.get(row.action or "")
     return FindingCard(
         tenant_id=row.tenant_id,
@@ -354,7 +379,7 @@ def finding_card(
         title=row.title,
         severity=row.severity,
         status=status or row.status,
-        resource_label=f"{label}, {row.account_id} / {row.region}",
+        resource_label=resource_label(row),
         explanation=row.explanation,
         savings_usd_month=float(row.savings_usd_month),
         savings_formula=row.savings_formula,

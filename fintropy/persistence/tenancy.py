@@ -21,11 +21,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import delete, text, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from fintropy.domain import CloudAccount, Role
 from fintropy.errors import ConfigError
-from fintropy.persistence.db import TENANT_SETTING
+from fintropy.persistence.db import TENANT_SETTING, admin_session
 from fintropy.persistence.models import (
     ChatBinding,
     ChatIdentity,
@@ -96,6 +97,54 @@ class TenantSpec(_Spec):
         return value
 
 
+def tenant_spec_from(config: Any) -> TenantSpec:
+    """Build a ``TenantSpec`` from an object with the tenant file's attribute names."""
+    people = [
+        PersonSpec(
+            id=person.id,
+            display_name=person.display_name,
+            email=person.email or None,
+            role=Role(person.role),
+            identities=tuple(
+                ChatIdentitySpec(
+                    platform=chat.platform, workspace_id=chat.workspace_id, user_id=chat.user_id
+                )
+                for chat in _first_attr(person, "identities", "chat")
+            ),
+        )
+        for person in getattr(config, "people", ())
+    ]
+    bindings = [
+        ChatBindingSpec(
+            platform=channel.platform,
+            workspace_id=channel.workspace_id,
+            channel_id=channel.channel_id,
+            is_default_channel=bool(
+                getattr(channel, "is_default_channel", getattr(channel, "default", False))
+            ),
+        )
+        for channel in _first_attr(config, "bindings", "channels")
+    ]
+    return TenantSpec(
+        id=config.id,
+        name=config.name,
+        timezone=getattr(config, "timezone", "UTC"),
+        dry_run=bool(getattr(config, "dry_run", False)),
+        accounts=tuple(getattr(config, "accounts", ())),
+        people=tuple(people),
+        bindings=tuple(bindings),
+        rule_params=dict(getattr(config, "rule_params", None) or {}),
+    )
+
+
+def _first_attr(obj: Any, *names: str) -> tuple[Any, ...]:
+    for name in names:
+        value = getattr(obj, name, None)
+        if value is not None:
+            return tuple(value)
+    return ()
+
+
 class PersonIdentity(NamedTuple):
     """Who is behind a chat identity, and the highest role they hold in the tenant."""
 
@@ -104,14 +153,21 @@ class PersonIdentity(NamedTuple):
     role: Role
 
 
-def provision_tenant(session: Session, spec: TenantSpec) -> None:
+def provision_tenant(session: Session | Engine, spec: TenantSpec | Any) -> None:
     """Create or update a tenant with its accounts, people, identities, roles and bindings.
 
     Idempotent: running it again with the same spec changes nothing. It adds and updates but
     never deletes people or accounts (their history stays attributable); a listed person's
-    role is replaced by the one in the spec. Run it in ``admin_session``. Raises
+    role is replaced by the one in the spec. Give it a session from ``admin_session``, or an
+    engine (it then opens one). ``spec`` may also be any object shaped like a tenant file
+    entry (``chat`` for identities, ``channels`` with ``default`` for bindings). Raises
     ``ConfigError`` when a workspace or channel is already bound to another tenant.
     """
+    if isinstance(session, Engine):
+        with admin_session(session) as owned:
+            provision_tenant(owned, spec)
+        return
+    spec = spec if isinstance(spec, TenantSpec) else tenant_spec_from(spec)
     # Set the tenant for this transaction too, so a non-superuser owner passes the policies.
     session.execute(
         text("SELECT set_config(:name, :tenant, true)"),
@@ -237,22 +293,33 @@ def _bind(session: Session, tenant_id: str, binding: ChatBindingSpec) -> None:
 
 
 def resolve_tenant_for_chat(
-    session: Session, platform: str, workspace_id: str, channel_id: str | None
+    bind: Session | Engine, platform: str, workspace_id: str, channel_id: str | None
 ) -> str | None:
     """The tenant a chat request belongs to, or None when its workspace/channel is unbound.
 
-    Needs no tenant: call it from any session (a plain ``Session(engine)`` will do). A binding
-    of the exact channel wins over a whole-workspace binding.
+    Needs no tenant: pass any session or the engine itself. A binding of the exact channel
+    wins over a whole-workspace binding.
     """
-    return session.execute(
-        text("SELECT fintropy_resolve_chat_tenant(:platform, :workspace, :channel)"),
+    return _scalar_before_tenant(
+        bind,
+        "SELECT fintropy_resolve_chat_tenant(:platform, :workspace, :channel)",
         {"platform": platform, "workspace": workspace_id, "channel": channel_id},
-    ).scalar_one_or_none()
+    )
 
 
-def list_tenant_ids(session: Session) -> list[str]:
+def list_tenant_ids(bind: Session | Engine) -> list[str]:
     """Every tenant id, for schedulers that iterate over tenants (needs no tenant set)."""
-    return list(session.execute(text("SELECT fintropy_tenant_ids()")).scalars())
+    if isinstance(bind, Engine):
+        with bind.connect() as connection:
+            return list(connection.execute(text("SELECT fintropy_tenant_ids()")).scalars())
+    return list(bind.execute(text("SELECT fintropy_tenant_ids()")).scalars())
+
+
+def _scalar_before_tenant(bind: Session | Engine, sql: str, params: dict[str, Any]) -> Any:
+    if isinstance(bind, Engine):
+        with bind.connect() as connection:
+            return connection.execute(text(sql), params).scalar_one_or_none()
+    return bind.execute(text(sql), params).scalar_one_or_none()
 
 
 def get_tenant(session: Session, tenant_id: str) -> Tenant | None:

@@ -56,6 +56,15 @@ def test_events_are_numbered_and_chained(engine: Any, tenant: Any) -> None:
     assert all(audit.event_hash(e) == e.hash for e in events)
 
 
+def test_last_seq_counts_the_tenants_events(engine: Any, tenant: Any) -> None:
+    with tenant_session(engine, tenant.id) as session:
+        empty = audit.last_seq(session, tenant.id)
+    _append(engine, tenant.id, 3)
+
+    with tenant_session(engine, tenant.id) as session:
+        assert (empty, audit.last_seq(session, tenant.id)) == (0, 3)
+
+
 def test_each_tenant_has_its_own_chain(engine: Any, tenant: Any) -> None:
     from tests.support.pg_fixtures import provision_test_tenant
 

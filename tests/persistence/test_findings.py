@@ -299,12 +299,14 @@ def test_list_findings_filters_and_orders_by_savings(engine: Any, tenant: Any) -
 
         everything = repo.list_findings(session, tenant.id)
         still_open = repo.list_findings(
-            session, tenant.id, status="open", severity="medium", provider="aws", account_id=ACCOUNT
+            session, tenant.id, status="open", severity="medium", provider="aws", account=ACCOUNT
         )
-        other_account = repo.list_findings(session, tenant.id, account_id="999999999999")
+        open_only = repo.list_findings(session, tenant.id, open_only=True)
+        other_account = repo.list_findings(session, tenant.id, account="999999999999")
 
     assert [f.resource_id for f in everything] == ["vol-big", "vol-e", "vol-small"]
     assert [f.resource_id for f in still_open] == ["vol-big", "vol-small"]
+    assert [f.resource_id for f in open_only] == ["vol-big", "vol-small"]
     assert other_account == []
 
 
@@ -348,3 +350,17 @@ def test_actionable_without_workflow_lists_open_unclaimed(engine: Any, tenant: A
         pending = repo.actionable_without_workflow(session, tenant.id)
 
     assert pending == [fid(tenant.id, unattached(b))]
+
+
+def test_finding_as_dict_is_json_ready(engine: Any, tenant: Any) -> None:
+    import json
+
+    resource = volume("vol-a")
+    _scan(engine, tenant.id, "s1", [resource])
+
+    data = repo.finding_as_dict(_get(engine, tenant.id, fid(tenant.id, unattached(resource))))
+
+    assert json.loads(json.dumps(data)) == data
+    assert data["savings_usd_month"] == 8.0
+    assert data["first_seen_at"] == T0.isoformat()
+    assert data["resource_label"] == f"vol-a (name-vol-a), {ACCOUNT} / eu-west-1"

@@ -166,6 +166,23 @@ def test_committed_transaction_leaves_no_tenant_behind(
     assert findings == 0
 
 
+def test_admin_session_hands_the_connection_back_as_the_app_role(
+    database_url: str, two_tenants: tuple[str, str]
+) -> None:
+    single = create_engine_for(database_url, pool_size=1, max_overflow=0)
+    try:
+        with admin_session(single) as session:
+            inside = session.execute(text("SELECT count(*) FROM findings")).scalar_one()
+        with Session(single) as session:
+            role = session.execute(text("SELECT current_user")).scalar_one()
+            after = session.execute(text("SELECT count(*) FROM findings")).scalar_one()
+    finally:
+        single.dispose()
+
+    assert inside >= 2
+    assert (role, after) == ("fintropy_app", 0)
+
+
 def test_commit_inside_the_block_keeps_the_tenant(engine: Any, two_tenants: Any) -> None:
     a, _ = two_tenants
 
@@ -294,3 +311,46 @@ def test_accounts_and_default_channel_come_back(engine: Any, tenant: Any) -> Non
 def test_bad_tenant_spec_names_the_problem() -> None:
     with pytest.raises(ValueError, match="unknown time zone 'Mars/Olympus'"):
         make_tenant_spec(timezone="Mars/Olympus")
+
+
+def test_engine_can_be_passed_where_no_tenant_is_known(engine: Any, tenant: Any) -> None:
+    routed = repo.resolve_tenant_for_chat(engine, "slack", f"T{tenant.id}", None)
+    ids = repo.list_tenant_ids(engine)
+
+    assert routed == tenant.id
+    assert tenant.id in ids
+
+
+def test_tenant_file_shaped_spec_is_provisioned_through_the_engine(engine: Any) -> None:
+    from types import SimpleNamespace as Entry
+
+    from fintropy.domain import CloudAccount
+
+    config = Entry(
+        id="filecorp",
+        name="File Corp",
+        timezone="Europe/Paris",
+        accounts=(CloudAccount("aws", "222222222222", "prod", None, ("eu-west-1",), "prod"),),
+        people=(
+            Entry(
+                id="erin",
+                display_name="Erin",
+                email="",
+                role=Role.APPROVER,
+                chat=(Entry(platform="slack", workspace_id="TFILE", user_id="UERIN"),),
+            ),
+        ),
+        channels=(Entry(platform="slack", workspace_id="TFILE", channel_id="CFIN", default=True),),
+    )
+
+    repo.provision_tenant(engine, config)
+
+    with tenant_session(engine, "filecorp") as session:
+        erin = repo.resolve_person(session, "filecorp", "slack", "TFILE", "UERIN")
+        channel = repo.default_channel(session, "filecorp", "slack")
+        tenant_row = repo.get_tenant(session, "filecorp")
+    assert erin == ("erin", "Erin", Role.APPROVER)
+    assert channel is not None
+    assert channel.channel_id == "CFIN"
+    assert tenant_row is not None
+    assert tenant_row.timezone == "Europe/Paris"
