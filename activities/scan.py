@@ -115,6 +115,7 @@ class ScanActivities:
             repo.store_resources(
                 session, inp.tenant_id, inp.scan_id, list(inventory.resources),
                 account_id=inp.account.account_id, region=inp.region,
+                provider=inp.account.provider, errors=list(inventory.errors),
             )
         activity.logger.info(
             "inventory collected",
@@ -137,7 +138,7 @@ class ScanActivities:
         result = evaluate_rules(catalogue, resources, now=inp.now, params=params or None)
         with tenant_session(self._engine, inp.tenant_id) as session:
             opened, still_open, resolved = repo.upsert_findings(
-                session, inp.tenant_id, inp.scan_id, result.findings, inp.now
+                session, inp.tenant_id, inp.scan_id, result.findings, inp.now, errors=inp.errors
             )
             by_id = repo.findings_by_id(session, inp.tenant_id, opened)
             for fid in opened:
