@@ -99,8 +99,9 @@ class FindingActivities:
             if finding is None:
                 raise ValueError(f"finding {inp.finding_id} does not exist")
             account = repo.get_account(session, inp.tenant_id, finding.provider, finding.account_id)
-            resource = repo.get_resource_tags(session, inp.tenant_id, finding.last_scan_id,
-                                              finding.resource_id)
+            resource = repo.get_resource_tags(
+                session, inp.tenant_id, finding.last_scan_id, finding.resource_id
+            )
             people = repo.people_with_role(session, inp.tenant_id, Role.APPROVER)
         spec = ACTIONS.get(finding.action or "")
         production = _is_production(account.environment if account else "", resource)
@@ -171,8 +172,11 @@ class FindingActivities:
                 rule_id=card.rule_id,
                 rule_version=card.rule_version,
                 workflow_id=info.workflow_id,
-                details={"channel_kind": ref.channel_kind, "channel_id": ref.channel_id,
-                         "message_id": ref.message_id},
+                details={
+                    "channel_kind": ref.channel_kind,
+                    "channel_id": ref.channel_id,
+                    "message_id": ref.message_id,
+                },
             )
         logger.info("card posted", extra={"tenant_id": inp.tenant_id, "finding_id": inp.finding_id})
         return ref
@@ -185,8 +189,10 @@ class FindingActivities:
             finding = repo.get_finding(session, inp.tenant_id, inp.finding_id)
             refs = list(finding.card_refs or []) if finding else []
             cards = [
-                (MessageRef(r["channel_kind"], r["channel_id"], r["message_id"]),
-                 self._card(session, inp, card_id=info.workflow_id))
+                (
+                    MessageRef(r["channel_kind"], r["channel_id"], r["message_id"]),
+                    self._card(session, inp, card_id=info.workflow_id),
+                )
                 for r in refs
             ]
         for ref, card in cards:
@@ -199,8 +205,11 @@ class FindingActivities:
                 "card.updated",
                 inp.finding_id,
                 workflow_id=info.workflow_id,
-                details={"status": inp.status, "cards": len(cards),
-                         "buttons_enabled": inp.buttons_enabled},
+                details={
+                    "status": inp.status,
+                    "cards": len(cards),
+                    "buttons_enabled": inp.buttons_enabled,
+                },
             )
         return len(cards)
 

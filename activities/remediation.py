@@ -112,8 +112,13 @@ class RemediationActivities:
                 earlier = repo.get_outcome(session, inp.tenant_id, inp.run_id, inp.step)
                 if earlier is not None and earlier.status == OutcomeStatus.SUCCEEDED:
                     return StepResult(earlier.status, earlier.detail, dict(earlier.restore_point))
-        ref = ResourceRef(finding.provider, finding.account_id, finding.region,
-                          finding.resource_type, finding.resource_id)
+        ref = ResourceRef(
+            finding.provider,
+            finding.account_id,
+            finding.region,
+            finding.resource_type,
+            finding.resource_id,
+        )
         adapter = self._adapter_for(ref.provider, ref.account_id)
         action = finding.action
         activity.logger.info("remediation step", extra={"step": inp.step, "action": action})
@@ -121,8 +126,9 @@ class RemediationActivities:
             outcome = adapter.plan(action, ref)
         elif inp.step == "restore_point":
             point = adapter.capture_restore_point(action, ref)
-            outcome = ActionOutcome(action, ref, OutcomeStatus.SUCCEEDED,
-                                    _describe_restore_point(point), point)
+            outcome = ActionOutcome(
+                action, ref, OutcomeStatus.SUCCEEDED, _describe_restore_point(point), point
+            )
         elif inp.step == "execute":
             outcome = adapter.execute(action, ref, inp.restore_point)
         elif inp.step == "verify":

@@ -85,7 +85,9 @@ AdapterLookup = Callable[[str, str], Any]
 class ScanActivities:
     """Inventory collection and rule evaluation."""
 
-    def __init__(self, engine: Any, adapter_for: AdapterLookup, catalogue_loader: Callable[[], Any]):
+    def __init__(
+        self, engine: Any, adapter_for: AdapterLookup, catalogue_loader: Callable[[], Any]
+    ):
         self._engine = engine
         self._adapter_for = adapter_for
         self._load_catalogue = catalogue_loader
@@ -97,7 +99,11 @@ class ScanActivities:
             repo.record_scan_started(session, inp.tenant_id, inp.scan_id, inp.requested_by)
             accounts = repo.list_accounts(session, inp.tenant_id)
             audit.append_event(
-                session, inp.tenant_id, inp.requested_by, "scan.started", inp.scan_id,
+                session,
+                inp.tenant_id,
+                inp.requested_by,
+                "scan.started",
+                inp.scan_id,
                 workflow_id=inp.workflow_id,
                 details={"accounts": [a.account_id for a in accounts]},
             )
@@ -113,17 +119,26 @@ class ScanActivities:
         activity.heartbeat()
         with tenant_session(self._engine, inp.tenant_id) as session:
             repo.store_resources(
-                session, inp.tenant_id, inp.scan_id, list(inventory.resources),
-                account_id=inp.account.account_id, region=inp.region,
-                provider=inp.account.provider, errors=list(inventory.errors),
+                session,
+                inp.tenant_id,
+                inp.scan_id,
+                list(inventory.resources),
+                account_id=inp.account.account_id,
+                region=inp.region,
+                provider=inp.account.provider,
+                errors=list(inventory.errors),
             )
         activity.logger.info(
             "inventory collected",
-            extra={"account_id": inp.account.account_id, "region": inp.region,
-                   "count": len(inventory.resources)},
+            extra={
+                "account_id": inp.account.account_id,
+                "region": inp.region,
+                "count": len(inventory.resources),
+            },
         )
-        return CollectResult(inp.account.account_id, inp.region, len(inventory.resources),
-                             list(inventory.errors))
+        return CollectResult(
+            inp.account.account_id, inp.region, len(inventory.resources), list(inventory.errors)
+        )
 
     @activity.defn
     def evaluate(self, inp: EvaluateInput) -> EvaluateResult:
@@ -144,25 +159,53 @@ class ScanActivities:
             for fid in opened:
                 f = by_id[fid]
                 audit.append_event(
-                    session, inp.tenant_id, "system", "finding.opened", fid,
-                    rule_id=f.rule_id, rule_version=f.rule_version, workflow_id=inp.workflow_id,
-                    details={"resource": f.resource_id, "savings_usd_month": float(
-                        f.savings_usd_month), "scan_id": inp.scan_id},
+                    session,
+                    inp.tenant_id,
+                    "system",
+                    "finding.opened",
+                    fid,
+                    rule_id=f.rule_id,
+                    rule_version=f.rule_version,
+                    workflow_id=inp.workflow_id,
+                    details={
+                        "resource": f.resource_id,
+                        "savings_usd_month": float(f.savings_usd_month),
+                        "scan_id": inp.scan_id,
+                    },
                 )
             for fid in resolved:
-                audit.append_event(session, inp.tenant_id, "system", "finding.resolved", fid,
-                                   workflow_id=inp.workflow_id, details={"scan_id": inp.scan_id})
+                audit.append_event(
+                    session,
+                    inp.tenant_id,
+                    "system",
+                    "finding.resolved",
+                    fid,
+                    workflow_id=inp.workflow_id,
+                    details={"scan_id": inp.scan_id},
+                )
             actionable = repo.actionable_without_workflow(session, inp.tenant_id)
             repo.record_scan_finished(
-                session, inp.tenant_id, inp.scan_id, resource_count=len(resources),
-                finding_count=len(result.findings), errors=inp.errors,
+                session,
+                inp.tenant_id,
+                inp.scan_id,
+                resource_count=len(resources),
+                finding_count=len(result.findings),
+                errors=inp.errors,
             )
             audit.append_event(
-                session, inp.tenant_id, "system", "scan.finished", inp.scan_id,
+                session,
+                inp.tenant_id,
+                "system",
+                "scan.finished",
+                inp.scan_id,
                 workflow_id=inp.workflow_id,
-                details={"resources": len(resources), "findings": len(result.findings),
-                         "unreadable": [f"{e.account_id}/{e.region}/{e.service}: {e.code}"
-                                        for e in inp.errors]},
+                details={
+                    "resources": len(resources),
+                    "findings": len(result.findings),
+                    "unreadable": [
+                        f"{e.account_id}/{e.region}/{e.service}: {e.code}" for e in inp.errors
+                    ],
+                },
             )
         return EvaluateResult(
             resource_count=len(resources),

@@ -25,8 +25,14 @@ logger = logging.getLogger(__name__)
 class TemporalBackend:
     """Implements ``bot.backend.Backend`` with the database and a Temporal client."""
 
-    def __init__(self, engine: Any, client: Any, task_queue: str, *,
-                 approval_timeout_seconds: int = 72 * 3600):
+    def __init__(
+        self,
+        engine: Any,
+        client: Any,
+        task_queue: str,
+        *,
+        approval_timeout_seconds: int = 72 * 3600,
+    ):
         self._engine = engine
         self._client = client
         self._task_queue = task_queue
@@ -36,40 +42,66 @@ class TemporalBackend:
         # Database work is synchronous (psycopg); keep it off the event loop.
         return await asyncio.to_thread(fn, *args, **kwargs)
 
-    async def resolve_tenant(self, platform: str, workspace_id: str,
-                             channel_id: str | None) -> str | None:
+    async def resolve_tenant(
+        self, platform: str, workspace_id: str, channel_id: str | None
+    ) -> str | None:
         """The tenant bound to this workspace and channel, or None (refuse the request)."""
+
         def lookup() -> str | None:
             return repo.resolve_tenant_for_chat(self._engine, platform, workspace_id, channel_id)
 
         return await self._db(lookup)
 
-    async def resolve_actor(self, tenant_id: str, platform: str, workspace_id: str,
-                            user_id: str) -> Actor | None:
+    async def resolve_actor(
+        self, tenant_id: str, platform: str, workspace_id: str, user_id: str
+    ) -> Actor | None:
         """Map a chat identity to a person of the tenant, or None when unmapped."""
+
         def lookup() -> Actor | None:
             with tenant_session(self._engine, tenant_id) as session:
                 found = repo.resolve_person(session, tenant_id, platform, workspace_id, user_id)
             if found is None:
                 return None
             person_id, display_name, role = found
-            return Actor(tenant_id, person_id, display_name, Role(role), platform, workspace_id,
-                         user_id)
+            return Actor(
+                tenant_id, person_id, display_name, Role(role), platform, workspace_id, user_id
+            )
 
         return await self._db(lookup)
 
-    async def list_findings(self, tenant_id: str, *, provider: str | None = None,
-                            severity: str | None = None, account: str | None = None,
-                            limit: int = 20) -> list[FindingSummary]:
+    async def list_findings(
+        self,
+        tenant_id: str,
+        *,
+        provider: str | None = None,
+        severity: str | None = None,
+        account: str | None = None,
+        limit: int = 20,
+    ) -> list[FindingSummary]:
         """Open findings, largest savings first."""
+
         def query() -> list[FindingSummary]:
             with tenant_session(self._engine, tenant_id) as session:
-                rows = repo.list_findings(session, tenant_id, provider=provider,
-                                          severity=severity, account=account, open_only=True)
+                rows = repo.list_findings(
+                    session,
+                    tenant_id,
+                    provider=provider,
+                    severity=severity,
+                    account=account,
+                    open_only=True,
+                )
                 rows = sorted(rows, key=lambda f: (-float(f.savings_usd_month), f.id))[:limit]
                 return [
-                    FindingSummary(f.id, f.title, f.severity, f.status, repo.resource_label(f),
-                                   float(f.savings_usd_month), f.account_id, f.provider)
+                    FindingSummary(
+                        f.id,
+                        f.title,
+                        f.severity,
+                        f.status,
+                        repo.resource_label(f),
+                        float(f.savings_usd_month),
+                        f.account_id,
+                        f.provider,
+                    )
                     for f in rows
                 ]
 
@@ -77,19 +109,26 @@ class TemporalBackend:
 
     async def get_card(self, tenant_id: str, finding_id: str) -> FindingCard | None:
         """The finding's card as it stands now (buttons only while awaiting a decision)."""
+
         def query() -> FindingCard | None:
             with tenant_session(self._engine, tenant_id) as session:
                 f = repo.get_finding(session, tenant_id, finding_id)
                 if f is None:
                     return None
-                return repo.finding_card(f, status=f.status,
-                                         decided_by=tuple(f.decided_by or ()),
-                                         buttons_enabled=False)
+                return repo.finding_card(
+                    f, status=f.status, decided_by=tuple(f.decided_by or ()), buttons_enabled=False
+                )
 
         return await self._db(query)
 
-    async def decide(self, actor: Actor, finding_id: str, decision: str, reason: str = "",
-                     source: dict | None = None) -> DecisionResult:
+    async def decide(
+        self,
+        actor: Actor,
+        finding_id: str,
+        decision: str,
+        reason: str = "",
+        source: dict | None = None,
+    ) -> DecisionResult:
         """Send the decision to the finding's workflow; a refusal is explained and audited."""
         from temporalio.client import WorkflowUpdateFailedError
         from temporalio.service import RPCError
@@ -99,8 +138,14 @@ class TemporalBackend:
         card = await self.get_card(actor.tenant_id, finding_id)
         if card is None:
             msg = f"There is no finding {finding_id} in this workspace's tenant."
-            await self.record_refusal(actor.tenant_id, actor.platform, actor.workspace_id,
-                                      actor.user_id, f"{decision} {finding_id}", msg)
+            await self.record_refusal(
+                actor.tenant_id,
+                actor.platform,
+                actor.workspace_id,
+                actor.user_id,
+                f"{decision} {finding_id}",
+                msg,
+            )
             return DecisionResult(False, msg)
         handle = self._client.get_workflow_handle(finding_workflow_id(actor.tenant_id, finding_id))
         request = DecisionRequest(
@@ -115,17 +160,30 @@ class TemporalBackend:
         except WorkflowUpdateFailedError as err:
             cause = err.cause
             msg = getattr(cause, "message", None) or str(cause or err)
-            await self.record_refusal(actor.tenant_id, actor.platform, actor.workspace_id,
-                                      actor.user_id, f"{decision} {finding_id}", msg)
+            await self.record_refusal(
+                actor.tenant_id,
+                actor.platform,
+                actor.workspace_id,
+                actor.user_id,
+                f"{decision} {finding_id}",
+                msg,
+            )
             return DecisionResult(False, msg)
         except RPCError as err:
             # The workflow has finished (or never started): the finding is decided already.
-            msg = (f"Finding {finding_id} is no longer awaiting a decision "
-                   f"(status: {card.status}).")
-            logger.info("decision on closed workflow", extra={"finding_id": finding_id,
-                                                              "code": str(err.status)})
-            await self.record_refusal(actor.tenant_id, actor.platform, actor.workspace_id,
-                                      actor.user_id, f"{decision} {finding_id}", msg)
+            msg = f"Finding {finding_id} is no longer awaiting a decision (status: {card.status})."
+            logger.info(
+                "decision on closed workflow",
+                extra={"finding_id": finding_id, "code": str(err.status)},
+            )
+            await self.record_refusal(
+                actor.tenant_id,
+                actor.platform,
+                actor.workspace_id,
+                actor.user_id,
+                f"{decision} {finding_id}",
+                msg,
+            )
             return DecisionResult(False, msg)
         return DecisionResult(True, reply.message)
 
@@ -136,8 +194,12 @@ class TemporalBackend:
         scan_id = f"scan-{uuid.uuid4().hex[:12]}"
         await self._client.start_workflow(
             ScanWorkflow.run,
-            ScanInput(actor.tenant_id, scan_id, requested_by=actor.person_id,
-                      approval_timeout_seconds=self._approval_timeout),
+            ScanInput(
+                actor.tenant_id,
+                scan_id,
+                requested_by=actor.person_id,
+                approval_timeout_seconds=self._approval_timeout,
+            ),
             id=f"{scan_id}",
             task_queue=self._task_queue,
         )
@@ -145,32 +207,51 @@ class TemporalBackend:
 
     async def audit_trail(self, tenant_id: str, finding_id: str) -> list[AuditLine]:
         """The finding's audit events, oldest first."""
+
         def query() -> list[AuditLine]:
             with tenant_session(self._engine, tenant_id) as session:
                 events = audit.trail(session, tenant_id, subject=finding_id)
                 return [
-                    AuditLine(e.seq, e.at.isoformat(timespec="seconds"), e.actor, e.action,
-                              e.subject, _detail(e.details))
+                    AuditLine(
+                        e.seq,
+                        e.at.isoformat(timespec="seconds"),
+                        e.actor,
+                        e.action,
+                        e.subject,
+                        _detail(e.details),
+                    )
                     for e in events
                 ]
 
         return await self._db(query)
 
-    async def record_refusal(self, tenant_id: str | None, platform: str, workspace_id: str,
-                             user_id: str, what: str, why: str) -> None:
+    async def record_refusal(
+        self,
+        tenant_id: str | None,
+        platform: str,
+        workspace_id: str,
+        user_id: str,
+        what: str,
+        why: str,
+    ) -> None:
         """Audit a refused attempt: who tried what, and why it was refused."""
         if tenant_id is None:
             # No tenant means no ledger to write to: log ids only (never the payload).
-            logger.warning("refused request from unbound workspace",
-                           extra={"chat_team_id": workspace_id, "platform": platform})
+            logger.warning(
+                "refused request from unbound workspace",
+                extra={"chat_team_id": workspace_id, "platform": platform},
+            )
             return
 
         def write() -> None:
             with tenant_session(self._engine, tenant_id) as session:
                 person = repo.resolve_person(session, tenant_id, platform, workspace_id, user_id)
                 audit.append_event(
-                    session, tenant_id, person[0] if person else f"unmapped:{user_id}",
-                    "decision.refused", what.split(" ")[-1],
+                    session,
+                    tenant_id,
+                    person[0] if person else f"unmapped:{user_id}",
+                    "decision.refused",
+                    what.split(" ")[-1],
                     actor_chat=f"{platform}:{workspace_id}/{user_id}",
                     details={"attempt": what, "reason": why},
                 )

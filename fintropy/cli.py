@@ -9,6 +9,7 @@ temporalio's interpreter-shutdown abort (sdk-python #300).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -90,10 +91,8 @@ def serve(
     """Run the long-lived service: worker plus the Slack endpoint (and the sandbox if no cloud)."""
     from fintropy.service import run_service
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_service(_settings(), host=host, port=port))
-    except KeyboardInterrupt:
-        pass
     _exit_hard(0)
 
 
@@ -121,8 +120,15 @@ def findings(
 
     engine = _engine()
     with tenant_session(engine, tenant) as session:
-        rows = repo.list_findings(session, tenant, provider=provider, severity=severity,
-                                  account=account, status=status, open_only=status is None)
+        rows = repo.list_findings(
+            session,
+            tenant,
+            provider=provider,
+            severity=severity,
+            account=account,
+            status=status,
+            open_only=status is None,
+        )
         data = [repo.finding_as_dict(f) for f in rows]
     data.sort(key=lambda d: (-d["savings_usd_month"], d["id"]))
     if as_json:
@@ -135,8 +141,14 @@ def findings(
     for col in ("id", "rule", "severity", "status", "resource", "$/month"):
         table.add_column(col, overflow="fold")
     for d in data:
-        table.add_row(d["id"], d["rule_id"], d["severity"], d["status"],
-                      d["resource_label"], f"{d['savings_usd_month']:.2f}")
+        table.add_row(
+            d["id"],
+            d["rule_id"],
+            d["severity"],
+            d["status"],
+            d["resource_label"],
+            f"{d['savings_usd_month']:.2f}",
+        )
     Console().print(table)
 
 
@@ -151,8 +163,7 @@ def show(finding_id: str, tenant: str = TenantOpt, as_json: bool = JsonOpt) -> N
         f = repo.get_finding(session, tenant, finding_id)
         data = repo.finding_as_dict(f) if f else None
     if data is None:
-        _fail(f"No finding {finding_id} in tenant {tenant}.",
-              "List them with `fintropy findings`.")
+        _fail(f"No finding {finding_id} in tenant {tenant}.", "List them with `fintropy findings`.")
     if as_json:
         print(json.dumps(data, indent=2, sort_keys=True, default=str))
         return
@@ -162,18 +173,28 @@ def show(finding_id: str, tenant: str = TenantOpt, as_json: bool = JsonOpt) -> N
     console.print(f"[bold]{data['title']}[/] ({data['severity']}, {data['status']})")
     console.print(data["resource_label"], markup=False)
     console.print(data["explanation"], markup=False)
-    console.print(f"Savings: ${data['savings_usd_month']:.2f}/month = {data['savings_formula']}"
-                  f" ({data['price_basis']} price)", markup=False)
-    console.print(f"Rule {data['rule_id']} v{data['rule_version']}; action: "
-                  f"{data['action'] or 'advice only'}", markup=False)
+    console.print(
+        f"Savings: ${data['savings_usd_month']:.2f}/month = {data['savings_formula']}"
+        f" ({data['price_basis']} price)",
+        markup=False,
+    )
+    console.print(
+        f"Rule {data['rule_id']} v{data['rule_version']}; action: "
+        f"{data['action'] or 'advice only'}",
+        markup=False,
+    )
 
 
-def _decide(tenant: str, finding_id: str, person: str, decision: str, reason: str,
-            as_json: bool) -> None:
+def _decide(
+    tenant: str, finding_id: str, person: str, decision: str, reason: str, as_json: bool
+) -> None:
     from fintropy.service import run_decision_command
 
-    code = asyncio.run(run_decision_command(_settings(), tenant, finding_id, person, decision,
-                                            reason, as_json=as_json))
+    code = asyncio.run(
+        run_decision_command(
+            _settings(), tenant, finding_id, person, decision, reason, as_json=as_json
+        )
+    )
     _exit_hard(code)
 
 
@@ -216,12 +237,22 @@ def audit(
         with tenant_session(engine, tenant) as session:
             result = ledger.verify_chain(session, tenant)
         if as_json:
-            print(json.dumps({"ok": result.ok, "checked": result.checked,
-                              "first_bad_seq": result.first_bad_seq, "reason": result.reason}))
+            print(
+                json.dumps(
+                    {
+                        "ok": result.ok,
+                        "checked": result.checked,
+                        "first_bad_seq": result.first_bad_seq,
+                        "reason": result.reason,
+                    }
+                )
+            )
         else:
             state = "intact" if result.ok else f"BROKEN at seq {result.first_bad_seq}"
-            print(f"audit chain for {tenant}: {state} ({result.checked} events checked) "
-                  f"{result.reason}".rstrip())
+            print(
+                f"audit chain for {tenant}: {state} ({result.checked} events checked) "
+                f"{result.reason}".rstrip()
+            )
         raise typer.Exit(0 if result.ok else 1)
     if target == "export":
         if fmt not in ("csv", "json"):
@@ -232,15 +263,25 @@ def audit(
     with tenant_session(engine, tenant) as session:
         events = ledger.trail(session, tenant, subject=target)
         rows = [
-            {"seq": e.seq, "at": e.at.isoformat(timespec="seconds"), "actor": e.actor,
-             "actor_chat": e.actor_chat, "action": e.action, "subject": e.subject,
-             "rule_id": e.rule_id, "rule_version": e.rule_version,
-             "workflow_id": e.workflow_id, "details": e.details}
+            {
+                "seq": e.seq,
+                "at": e.at.isoformat(timespec="seconds"),
+                "actor": e.actor,
+                "actor_chat": e.actor_chat,
+                "action": e.action,
+                "subject": e.subject,
+                "rule_id": e.rule_id,
+                "rule_version": e.rule_version,
+                "workflow_id": e.workflow_id,
+                "details": e.details,
+            }
             for e in events
         ]
     if not rows:
-        _fail(f"No audit events for {target} in tenant {tenant}.",
-              "Pass a finding id from `fintropy findings`, or `verify` / `export`.")
+        _fail(
+            f"No audit events for {target} in tenant {tenant}.",
+            "Pass a finding id from `fintropy findings`, or `verify` / `export`.",
+        )
     if as_json:
         print(json.dumps(rows, indent=2, sort_keys=True, default=str))
         return

@@ -25,14 +25,23 @@ async def follow_scan(handle: Any, *, quiet: bool = False) -> Any:
     from workflows.scan_workflow import ScanWorkflow
 
     result_task = asyncio.ensure_future(handle.result())
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  disable=quiet, transient=False) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        disable=quiet,
+        transient=False,
+    ) as bar:
         task = bar.add_task("scanning accounts and regions", total=None)
         while not result_task.done():
             try:
                 p = await handle.query(ScanWorkflow.progress)
-                bar.update(task, total=p.targets_total or None, completed=p.targets_done,
-                           description=f"scan: {p.phase}")
+                bar.update(
+                    task,
+                    total=p.targets_total or None,
+                    completed=p.targets_done,
+                    description=f"scan: {p.phase}",
+                )
             except Exception:  # noqa: BLE001 - a query can race the workflow's start; retry
                 pass
             await asyncio.wait({result_task}, timeout=0.3)
@@ -78,15 +87,20 @@ async def _wait_awaiting(client: Any, workflow_ids: list[str], timeout: float = 
 def _pick(findings: list[Any], destructive: bool) -> Any:
     from fintropy.domain import ACTIONS
 
-    preferred = ("snapshot_and_delete_volume",) if destructive else (
-        "modify_volume_to_gp3", "stop_instance")
+    preferred = (
+        ("snapshot_and_delete_volume",)
+        if destructive
+        else ("modify_volume_to_gp3", "stop_instance")
+    )
     for action in preferred:
         for f in findings:
             spec = ACTIONS.get(f.action or "")
             if f.action == action and spec and spec.destructive == destructive:
                 return f
-    raise RuntimeError(f"the sandbox produced no {'destructive' if destructive else 'reversible'} "
-                       "finding a single approver may approve")
+    raise RuntimeError(
+        f"the sandbox produced no {'destructive' if destructive else 'reversible'} "
+        "finding a single approver may approve"
+    )
 
 
 async def run_demo(settings: Any, *, fresh: bool = True) -> dict[str, Any]:
@@ -127,21 +141,28 @@ async def run_demo(settings: Any, *, fresh: bool = True) -> dict[str, Any]:
                 console.print(Rule("Scan"))
                 scan_id = f"scan-{uuid.uuid4().hex[:12]}"
                 handle = await stack.client.start_workflow(
-                    ScanWorkflow.run, ScanInput(DEMO_TENANT, scan_id, requested_by=APPROVER),
-                    id=scan_id, task_queue=task_queue)
+                    ScanWorkflow.run,
+                    ScanInput(DEMO_TENANT, scan_id, requested_by=APPROVER),
+                    id=scan_id,
+                    task_queue=task_queue,
+                )
                 scan = await follow_scan(handle)
                 console.print(
                     f"  {scan.resource_count} resources, {scan.finding_count} findings, "
                     f"{len(scan.finding_workflows)} cards, "
-                    f"${scan.savings_usd_month:,.2f}/month potential savings")
+                    f"${scan.savings_usd_month:,.2f}/month potential savings"
+                )
                 for e in scan.errors:
-                    console.print(f"  could not read {e.account_id}/{e.region}/{e.service}: "
-                                  f"{e.code}", markup=False)
+                    console.print(
+                        f"  could not read {e.account_id}/{e.region}/{e.service}: {e.code}",
+                        markup=False,
+                    )
                 await _wait_awaiting(stack.client, scan.finding_workflows)
 
                 with tenant_session(stack.engine, DEMO_TENANT) as session:
-                    awaiting = repo.list_findings(session, DEMO_TENANT,
-                                                  status=FindingStatus.AWAITING_APPROVAL.value)
+                    awaiting = repo.list_findings(
+                        session, DEMO_TENANT, status=FindingStatus.AWAITING_APPROVAL.value
+                    )
                     accounts = {a.account_id: a for a in repo.list_accounts(session, DEMO_TENANT)}
                 # One approver suffices outside production; pick from the non-prod account.
                 nonprod = [f for f in awaiting if accounts[f.account_id].environment != "prod"]
@@ -151,10 +172,11 @@ async def run_demo(settings: Any, *, fresh: bool = True) -> dict[str, Any]:
                 actor = await backend.resolve_actor(DEMO_TENANT, "slack", "TDEMO", "UALICE")
                 assert actor is not None
                 for f in chosen:
-                    result = await backend.decide(actor, f.id, "approve",
-                                                  source={"demo": True})
-                    console.print(f"  {actor.display_name} approved {f.id} ({f.title}): "
-                                  f"{result.message}", markup=False)
+                    result = await backend.decide(actor, f.id, "approve", source={"demo": True})
+                    console.print(
+                        f"  {actor.display_name} approved {f.id} ({f.title}): {result.message}",
+                        markup=False,
+                    )
                     if not result.accepted:
                         raise RuntimeError(f"approval of {f.id} was refused: {result.message}")
 
@@ -162,7 +184,8 @@ async def run_demo(settings: Any, *, fresh: bool = True) -> dict[str, Any]:
                 outcomes = []
                 for f in chosen:
                     res = await stack.client.get_workflow_handle(
-                        finding_workflow_id(DEMO_TENANT, f.id)).result()
+                        finding_workflow_id(DEMO_TENANT, f.id)
+                    ).result()
                     outcomes.append(res)
                     console.print(f"  {f.id}: {res.status}: {res.outcome}", markup=False)
 
@@ -171,33 +194,48 @@ async def run_demo(settings: Any, *, fresh: bool = True) -> dict[str, Any]:
                 for f, res in zip(chosen, outcomes, strict=True):
                     with tenant_session(stack.engine, DEMO_TENANT) as session:
                         point = repo.get_outcome(session, DEMO_TENANT, res.run_id, "restore_point")
-                    ref = ResourceRef(f.provider, f.account_id, f.region, f.resource_type,
-                                      f.resource_id)
+                    ref = ResourceRef(
+                        f.provider, f.account_id, f.region, f.resource_type, f.resource_id
+                    )
                     check = services.adapter_for(f.provider, f.account_id).verify(
-                        f.action, ref, dict(point.restore_point) if point else {})
+                        f.action, ref, dict(point.restore_point) if point else {}
+                    )
                     verified_again += check.status == "succeeded"
-                    console.print(f"  {f.resource_id}: {check.status}: {check.detail}",
-                                  markup=False)
+                    console.print(
+                        f"  {f.resource_id}: {check.status}: {check.detail}", markup=False
+                    )
 
                 console.print(Rule("Audit trail"))
                 for f in chosen:
                     with tenant_session(stack.engine, DEMO_TENANT) as session:
                         events = audit.trail(session, DEMO_TENANT, subject=f.id)
-                        rows = [{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor,
-                                 "actor_chat": e.actor_chat, "action": e.action,
-                                 "details": e.details} for e in events]
+                        rows = [
+                            {
+                                "seq": e.seq,
+                                "at": e.at.isoformat(),
+                                "actor": e.actor,
+                                "actor_chat": e.actor_chat,
+                                "action": e.action,
+                                "details": e.details,
+                            }
+                            for e in events
+                        ]
                     print_audit(rows, title=f"{f.id}: {f.title}")
                 with tenant_session(stack.engine, DEMO_TENANT) as session:
                     audit_events = audit.last_seq(session, DEMO_TENANT) - first_seq
                     chain = audit.verify_chain(session, DEMO_TENANT)
-                console.print(f"  audit chain: {'intact' if chain.ok else 'BROKEN'} "
-                              f"({chain.checked} events)")
+                console.print(
+                    f"  audit chain: {'intact' if chain.ok else 'BROKEN'} ({chain.checked} events)"
+                )
         finally:
             await runner.cleanup()
     remediated = sum(1 for r in outcomes if r.status in ("remediated", "verified"))
     verified = min(sum(1 for r in outcomes if r.status == "verified"), verified_again)
-    console.print(f"  demo finished in {time.monotonic() - started_at:.1f} s; transcript: "
-                  f"{settings.console_transcript}", markup=False)
+    console.print(
+        f"  demo finished in {time.monotonic() - started_at:.1f} s; transcript: "
+        f"{settings.console_transcript}",
+        markup=False,
+    )
     return {
         "findings": scan.finding_count,
         "remediated": remediated,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
-from datetime import timedelta
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 logger = logging.getLogger(__name__)

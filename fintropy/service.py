@@ -33,8 +33,9 @@ def chat_port(settings: Any, console: Any = None) -> Any:
     if settings.has_slack:
         from bot.slack.notifier import SlackChatPort
 
-        return SlackChatPort(settings.slack_bot_token.get_secret_value(),
-                             api_url=settings.slack_api_url)
+        return SlackChatPort(
+            settings.slack_bot_token.get_secret_value(), api_url=settings.slack_api_url
+        )
     from bot.console import ConsoleChatPort
 
     return ConsoleChatPort(settings.console_transcript, console)
@@ -45,13 +46,18 @@ def token_secret(settings: Any) -> bytes:
     return settings.card_token_secret.get_secret_value().encode()
 
 
-def build_services(settings: Any, engine: Any, aws_endpoint_url: str | None,
-                   console: Any = None) -> Any:
+def build_services(
+    settings: Any, engine: Any, aws_endpoint_url: str | None, console: Any = None
+) -> Any:
     """The activities' dependencies for this process."""
     from fintropy.runtime import Services
 
-    return Services(engine=engine, chat=chat_port(settings, console),
-                    token_secret=token_secret(settings), aws_endpoint_url=aws_endpoint_url)
+    return Services(
+        engine=engine,
+        chat=chat_port(settings, console),
+        token_secret=token_secret(settings),
+        aws_endpoint_url=aws_endpoint_url,
+    )
 
 
 async def start_web(backend: Any, settings: Any, host: str, port: int) -> tuple[Any, int]:
@@ -68,8 +74,13 @@ async def start_web(backend: Any, settings: Any, host: str, port: int) -> tuple[
         # No Slack app configured: the endpoint still verifies signatures, with a key nobody
         # holds, so every request is refused rather than trusted.
         signing, token = os.urandom(16).hex(), "xoxb-not-configured"
-    slack_app = build_slack_app(backend, signing_secret=signing, token=token,
-                                api_url=settings.slack_api_url, token_secret=token_secret(settings))
+    slack_app = build_slack_app(
+        backend,
+        signing_secret=signing,
+        token=token,
+        api_url=settings.slack_api_url,
+        token_secret=token_secret(settings),
+    )
     runner = web.AppRunner(build_web_app(slack_app))
     await runner.setup()
     site = web.TCPSite(runner, host, port)
@@ -93,22 +104,31 @@ async def run_service(settings: Any, *, host: str, port: int) -> None:
         assert info is not None
         provision(stack.engine, load_tenants())
         services = build_services(settings, stack.engine, info.aws_endpoint_url, console)
-        backend = TemporalBackend(stack.engine, stack.client, settings.task_queue,
-                                  approval_timeout_seconds=int(settings.approval_timeout_hours
-                                                               * 3600))
+        backend = TemporalBackend(
+            stack.engine,
+            stack.client,
+            settings.task_queue,
+            approval_timeout_seconds=int(settings.approval_timeout_hours * 3600),
+        )
         runner, bound = await start_web(backend, settings, host, port)
         path = Path(settings.data_dir) / SERVICE_FILE
-        path.write_text(json.dumps({
-            "temporal_address": info.temporal_address,
-            "database_url": info.database_url,
-            "aws_endpoint_url": info.aws_endpoint_url,
-            "http": f"http://{host}:{bound}",
-            "pid": os.getpid(),
-        }), encoding="utf-8")
+        path.write_text(
+            json.dumps(
+                {
+                    "temporal_address": info.temporal_address,
+                    "database_url": info.database_url,
+                    "aws_endpoint_url": info.aws_endpoint_url,
+                    "http": f"http://{host}:{bound}",
+                    "pid": os.getpid(),
+                }
+            ),
+            encoding="utf-8",
+        )
         for line in info.started:
             console.print(f"started {line}")
-        console.print(f"Fintropy is serving on http://{host}:{bound} (Slack: /slack/events). "
-                      "Ctrl-C stops it.")
+        console.print(
+            f"Fintropy is serving on http://{host}:{bound} (Slack: /slack/events). Ctrl-C stops it."
+        )
         try:
             async with build_worker(stack.client, services, settings.task_queue):
                 await asyncio.Event().wait()
@@ -131,8 +151,10 @@ async def _connect(settings: Any) -> tuple[Any, Any]:
         info = json.loads(path.read_text(encoding="utf-8"))
         address, db_url = info["temporal_address"], db_url or info["database_url"]
     if not address:
-        raise ConfigError("No Fintropy service is running and TEMPORAL_ADDRESS is not set.",
-                          "Start `fintropy serve` in another terminal, or set TEMPORAL_ADDRESS.")
+        raise ConfigError(
+            "No Fintropy service is running and TEMPORAL_ADDRESS is not set.",
+            "Start `fintropy serve` in another terminal, or set TEMPORAL_ADDRESS.",
+        )
     if not db_url:
         from fintropy.persistence.db import resolve_database_url
 
@@ -153,23 +175,41 @@ async def run_scan_command(settings: Any, tenant: str, *, as_json: bool) -> int:
         return 2
     scan_id = f"scan-{uuid.uuid4().hex[:12]}"
     handle = await client.start_workflow(
-        ScanWorkflow.run, ScanInput(tenant, scan_id, requested_by="cli"), id=scan_id,
-        task_queue=settings.task_queue)
+        ScanWorkflow.run,
+        ScanInput(tenant, scan_id, requested_by="cli"),
+        id=scan_id,
+        task_queue=settings.task_queue,
+    )
     from fintropy.demo import follow_scan
 
     result = await follow_scan(handle, quiet=as_json)
-    summary = {"scan_id": scan_id, "resources": result.resource_count,
-               "findings": result.finding_count, "opened": len(result.opened),
-               "unreadable": [vars(e) for e in result.errors],
-               "savings_usd_month": result.savings_usd_month}
-    print(json.dumps(summary, sort_keys=True) if as_json else
-          f"scan {scan_id}: {result.resource_count} resources, {result.finding_count} findings, "
-          f"{len(result.errors)} unreadable, ${result.savings_usd_month:,.2f}/month")
+    summary = {
+        "scan_id": scan_id,
+        "resources": result.resource_count,
+        "findings": result.finding_count,
+        "opened": len(result.opened),
+        "unreadable": [vars(e) for e in result.errors],
+        "savings_usd_month": result.savings_usd_month,
+    }
+    print(
+        json.dumps(summary, sort_keys=True)
+        if as_json
+        else f"scan {scan_id}: {result.resource_count} resources, {result.finding_count} findings, "
+        f"{len(result.errors)} unreadable, ${result.savings_usd_month:,.2f}/month"
+    )
     return 0
 
 
-async def run_decision_command(settings: Any, tenant: str, finding_id: str, person: str,
-                               decision: str, reason: str, *, as_json: bool) -> int:
+async def run_decision_command(
+    settings: Any,
+    tenant: str,
+    finding_id: str,
+    person: str,
+    decision: str,
+    reason: str,
+    *,
+    as_json: bool,
+) -> int:
     """`fintropy approve|reject`: decide through the same path as a chat click."""
     from bot.backend_impl import TemporalBackend
     from fintropy.errors import FinOpsError

@@ -61,8 +61,10 @@ def _need(entry: dict[str, Any], key: str, where: str) -> Any:
 def parse_tenants(data: Any, source: str) -> list[TenantSpec]:
     """Validate parsed YAML into tenant specs; raises ConfigError naming what is wrong."""
     if not isinstance(data, dict) or not isinstance(data.get("tenants"), list):
-        raise ConfigError(f"{source}: expected a top-level 'tenants:' list.",
-                          "See fintropy/data/demo-tenant.yaml for the shape.")
+        raise ConfigError(
+            f"{source}: expected a top-level 'tenants:' list.",
+            "See fintropy/data/demo-tenant.yaml for the shape.",
+        )
     specs = []
     for i, t in enumerate(data["tenants"]):
         where = f"{source}: tenants[{i}]"
@@ -72,33 +74,62 @@ def parse_tenants(data: Any, source: str) -> list[TenantSpec]:
             w = f"{where} ({tid}) accounts[{j}]"
             env = a.get("environment", "nonprod")
             if env not in ("prod", "nonprod"):
-                raise ConfigError(f"{w}: environment {env!r} is not valid.",
-                                  "Use prod or nonprod.")
-            accounts.append(CloudAccount(
-                provider=str(_need(a, "provider", w)), account_id=str(_need(a, "account_id", w)),
-                name=str(a.get("name", "")), role_arn=a.get("role_arn"),
-                regions=tuple(a.get("regions") or ()), environment=env))
+                raise ConfigError(f"{w}: environment {env!r} is not valid.", "Use prod or nonprod.")
+            accounts.append(
+                CloudAccount(
+                    provider=str(_need(a, "provider", w)),
+                    account_id=str(_need(a, "account_id", w)),
+                    name=str(a.get("name", "")),
+                    role_arn=a.get("role_arn"),
+                    regions=tuple(a.get("regions") or ()),
+                    environment=env,
+                )
+            )
         people = []
         for j, p in enumerate(t.get("people") or []):
             w = f"{where} ({tid}) people[{j}]"
             role = str(_need(p, "role", w))
             if role not in {r.value for r in Role}:
-                raise ConfigError(f"{w}: role {role!r} is not valid.",
-                                  f"Use one of: {', '.join(r.value for r in Role)}.")
+                raise ConfigError(
+                    f"{w}: role {role!r} is not valid.",
+                    f"Use one of: {', '.join(r.value for r in Role)}.",
+                )
             chats = tuple(
-                ChatIdentity(str(_need(c, "platform", w)), str(_need(c, "workspace_id", w)),
-                             str(_need(c, "user_id", w)))
+                ChatIdentity(
+                    str(_need(c, "platform", w)),
+                    str(_need(c, "workspace_id", w)),
+                    str(_need(c, "user_id", w)),
+                )
                 for c in p.get("chat") or []
             )
-            people.append(PersonSpec(str(_need(p, "id", w)), str(p.get("display_name") or p["id"]),
-                                     str(p.get("email", "")), Role(role), chats))
+            people.append(
+                PersonSpec(
+                    str(_need(p, "id", w)),
+                    str(p.get("display_name") or p["id"]),
+                    str(p.get("email", "")),
+                    Role(role),
+                    chats,
+                )
+            )
         channels = tuple(
-            ChannelSpec(str(_need(c, "platform", where)), str(_need(c, "workspace_id", where)),
-                        c.get("channel_id"), bool(c.get("default", False)))
+            ChannelSpec(
+                str(_need(c, "platform", where)),
+                str(_need(c, "workspace_id", where)),
+                c.get("channel_id"),
+                bool(c.get("default", False)),
+            )
             for c in t.get("channels") or []
         )
-        specs.append(TenantSpec(tid, str(t.get("name") or tid), str(t.get("timezone", "UTC")),
-                                tuple(accounts), tuple(people), channels))
+        specs.append(
+            TenantSpec(
+                tid,
+                str(t.get("name") or tid),
+                str(t.get("timezone", "UTC")),
+                tuple(accounts),
+                tuple(people),
+                channels,
+            )
+        )
     ids = [s.id for s in specs]
     if len(ids) != len(set(ids)):
         raise ConfigError(f"{source}: tenant ids repeat.", "Give every tenant its own id.")
@@ -111,8 +142,10 @@ def load_tenants(path: str | os.PathLike[str] | None = None) -> list[TenantSpec]
 
     chosen = Path(path or os.environ.get("FINTROPY_TENANTS_FILE") or DEMO_FILE)
     if not chosen.exists():
-        raise ConfigError(f"Tenants file {chosen} does not exist.",
-                          "Set FINTROPY_TENANTS_FILE to a YAML file shaped like the demo one.")
+        raise ConfigError(
+            f"Tenants file {chosen} does not exist.",
+            "Set FINTROPY_TENANTS_FILE to a YAML file shaped like the demo one.",
+        )
     try:
         data = yaml.safe_load(chosen.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:

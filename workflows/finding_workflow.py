@@ -10,7 +10,6 @@ so a refused attempt never enters workflow history and the clicker is told why a
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -73,7 +72,9 @@ class DecisionReply:
 class FindingState:
     """Everything the workflow knows; one serialisable object, ready for continue-as-new."""
 
-    phase: str = "starting"  # starting | awaiting | approved | rejected | expired | remediating | done
+    phase: str = (
+        "starting"  # starting | awaiting | approved | rejected | expired | remediating | done
+    )
     status: str = S.OPEN.value
     approvals: list[tuple[str, str]] = field(default_factory=list)  # (person id, display name)
     rejected_by: tuple[str, str] | None = None
@@ -140,11 +141,12 @@ class FindingWorkflow:
                 timeout=timedelta(seconds=inp.approval_timeout_seconds),
                 timeout_summary="approval-timeout",
             )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._state.phase = "expired"
             await self._set_status(S.EXPIRED, [S.AWAITING_APPROVAL])
-            await self._audit("system", "decision.expired", {
-                "after_seconds": inp.approval_timeout_seconds})
+            await self._audit(
+                "system", "decision.expired", {"after_seconds": inp.approval_timeout_seconds}
+            )
             return await self._close(S.EXPIRED, "Expired without a decision; nothing was changed.")
 
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -159,7 +161,8 @@ class FindingWorkflow:
     @workflow.update
     async def decide(self, req: DecisionRequest) -> DecisionReply:
         """Record an accepted decision (the validator has already checked it)."""
-        assert self._inp is not None and self._ctx is not None
+        assert self._inp is not None
+        assert self._ctx is not None
         if req.decision == "reject":
             self._state.rejected_by = (req.person_id, req.display_name)
             self._state.reason = req.reason
@@ -172,15 +175,23 @@ class FindingWorkflow:
                 self._state.phase = "approved"
                 message = "Approved. Remediation is starting."
             else:
-                message = (f"Approval {count} of {self._ctx.required_approvals} recorded; "
-                           "another approver is needed.")
-        await self._audit(req.person_id, f"decision.{req.decision}d", {
-            "reason": req.reason,
-            "approvals": len(self._state.approvals),
-            "required": self._ctx.required_approvals,
-        }, actor_chat=req.actor_chat or None)
-        return DecisionReply(True, message, len(self._state.approvals),
-                             self._ctx.required_approvals)
+                message = (
+                    f"Approval {count} of {self._ctx.required_approvals} recorded; "
+                    "another approver is needed."
+                )
+        await self._audit(
+            req.person_id,
+            f"decision.{req.decision}d",
+            {
+                "reason": req.reason,
+                "approvals": len(self._state.approvals),
+                "required": self._ctx.required_approvals,
+            },
+            actor_chat=req.actor_chat or None,
+        )
+        return DecisionReply(
+            True, message, len(self._state.approvals), self._ctx.required_approvals
+        )
 
     @decide.validator
     def validate_decide(self, req: DecisionRequest) -> None:
@@ -191,32 +202,39 @@ class FindingWorkflow:
         if req.decision not in ("approve", "reject"):
             raise ApplicationError("Decision must be approve or reject.", type="bad_decision")
         if ctx is None or self._state.phase == "starting":
-            raise ApplicationError("This finding is not ready for a decision yet; try again.",
-                                   type="not_ready")
+            raise ApplicationError(
+                "This finding is not ready for a decision yet; try again.", type="not_ready"
+            )
         if self._state.phase != "awaiting":
             raise ApplicationError(
                 f"This finding is no longer awaiting a decision (it is {self._state.phase}).",
-                type="already_decided")
+                type="already_decided",
+            )
         if req.person_id not in ctx.approvers:
             raise ApplicationError(
                 "You do not have the approver role for this tenant, so you cannot decide on it.",
-                type="not_approver")
+                type="not_approver",
+            )
         if req.decision == "reject" and not req.reason.strip():
             raise ApplicationError("A rejection needs a reason.", type="reason_required")
         if req.decision == "approve":
             if req.person_id in ctx.excluded_approvers:
                 raise ApplicationError(
                     "You own this resource, so you cannot approve its change; ask another "
-                    "approver.", type="self_approval")
+                    "approver.",
+                    type="self_approval",
+                )
             if any(pid == req.person_id for pid, _ in self._state.approvals):
                 raise ApplicationError(
                     "You already approved this; a second, different approver is needed.",
-                    type="duplicate_approval")
+                    type="duplicate_approval",
+                )
 
     # -- remediation ----------------------------------------------------------------------
 
     async def _remediate(self) -> FindingResult:
-        assert self._inp is not None and self._ctx is not None
+        assert self._inp is not None
+        assert self._ctx is not None
         inp = self._inp
         names = [name for _pid, name in self._state.approvals]
         await self._set_status(S.APPROVED, [S.AWAITING_APPROVAL])
@@ -225,9 +243,16 @@ class FindingWorkflow:
         wf_id = workflow.info().workflow_id
         await workflow.execute_activity_method(
             RemediationActivities.start_run,
-            RunInput(inp.tenant_id, inp.finding_id, self._state.run_id, wf_id,
-                     self._ctx.action or "", inp.dry_run, "system",
-                     [pid for pid, _ in self._state.approvals]),
+            RunInput(
+                inp.tenant_id,
+                inp.finding_id,
+                self._state.run_id,
+                wf_id,
+                self._ctx.action or "",
+                inp.dry_run,
+                "system",
+                [pid for pid, _ in self._state.approvals],
+            ),
             start_to_close_timeout=QUICK,
         )
         self._state.phase = "remediating"
@@ -255,15 +280,22 @@ class FindingWorkflow:
             return await self._finish(S.FAILED, f"Verification failed: {check.detail}", "failed")
         await self._set_status(S.VERIFIED, [S.REMEDIATED])
         by = ", ".join(names)
-        return await self._finish(S.VERIFIED, f"{done.detail} Verified: {check.detail} "
-                                              f"(approved by {by})", "verified")
+        return await self._finish(
+            S.VERIFIED, f"{done.detail} Verified: {check.detail} (approved by {by})", "verified"
+        )
 
     async def _step(self, step: str, actor: str, restore_point: dict | None = None) -> StepResult:
         assert self._inp is not None
         return await workflow.execute_activity_method(
             RemediationActivities.run_step,
-            StepInput(self._inp.tenant_id, self._inp.finding_id, self._state.run_id, step,
-                      actor, restore_point or {}),
+            StepInput(
+                self._inp.tenant_id,
+                self._inp.finding_id,
+                self._state.run_id,
+                step,
+                actor,
+                restore_point or {},
+            ),
             start_to_close_timeout=CLOUD_STEP,
             retry_policy=CLOUD_RETRY,
         )
@@ -288,8 +320,13 @@ class FindingWorkflow:
 
     def _result(self, outcome: str) -> FindingResult:
         assert self._inp is not None
-        return FindingResult(self._inp.finding_id, self._state.status, outcome,
-                             [name for _pid, name in self._state.approvals], self._state.run_id)
+        return FindingResult(
+            self._inp.finding_id,
+            self._state.status,
+            outcome,
+            [name for _pid, name in self._state.approvals],
+            self._state.run_id,
+        )
 
     async def _cards(self, status: S, outcome: str, *, enabled: bool) -> None:
         assert self._inp is not None
@@ -298,8 +335,9 @@ class FindingWorkflow:
             decided.append(self._state.rejected_by[1])
         await workflow.execute_activity_method(
             FindingActivities.update_cards,
-            CardInput(self._inp.tenant_id, self._inp.finding_id, status.value, decided, outcome,
-                      enabled),
+            CardInput(
+                self._inp.tenant_id, self._inp.finding_id, status.value, decided, outcome, enabled
+            ),
             start_to_close_timeout=QUICK,
             retry_policy=CHAT_RETRY,
         )
@@ -308,21 +346,33 @@ class FindingWorkflow:
         assert self._inp is not None
         moved = await workflow.execute_activity_method(
             FindingActivities.set_status,
-            StatusInput(self._inp.tenant_id, self._inp.finding_id, new.value,
-                        [s.value for s in expected], workflow.info().workflow_id),
+            StatusInput(
+                self._inp.tenant_id,
+                self._inp.finding_id,
+                new.value,
+                [s.value for s in expected],
+                workflow.info().workflow_id,
+            ),
             start_to_close_timeout=QUICK,
         )
         if moved:
             self._state.status = new.value
         return moved
 
-    async def _audit(self, actor: str, action: str, details: dict,
-                     actor_chat: str | None = None) -> None:
+    async def _audit(
+        self, actor: str, action: str, details: dict, actor_chat: str | None = None
+    ) -> None:
         assert self._inp is not None
         await workflow.execute_activity_method(
             FindingActivities.record_audit,
-            AuditInput(self._inp.tenant_id, actor, action, self._inp.finding_id,
-                       actor_chat=actor_chat, workflow_id=workflow.info().workflow_id,
-                       details=details),
+            AuditInput(
+                self._inp.tenant_id,
+                actor,
+                action,
+                self._inp.finding_id,
+                actor_chat=actor_chat,
+                workflow_id=workflow.info().workflow_id,
+                details=details,
+            ),
             start_to_close_timeout=QUICK,
         )

@@ -104,9 +104,15 @@ class ScanWorkflow:
                 except ActivityError as err:
                     # The whole account-region failed after retries: say so, keep going.
                     cause = err.cause
-                    errors.append(ReadError(account.account_id, region, "*",
-                                            getattr(cause, "type", None) or "ReadFailed",
-                                            str(cause or err)))
+                    errors.append(
+                        ReadError(
+                            account.account_id,
+                            region,
+                            "*",
+                            getattr(cause, "type", None) or "ReadFailed",
+                            str(cause or err),
+                        )
+                    )
                 self._progress.targets_done += 1
 
         await asyncio.gather(*(collect(t.account, t.region) for t in plan.targets))
