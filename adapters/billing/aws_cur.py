@@ -649,15 +649,38 @@ def _tags_from_map(column: pl.Expr) -> pl.Expr:
     """A Parquet map column (a list of key/value structs) as a FOCUS Tags JSON object."""
     key = pl.element().struct.field("key")
     value = pl.element().struct.field("value")
-    member = (
-        focus.json_string(key.str.replace(r"^user[:_]", ""))
-        + pl.lit(":")
-        + (focus.json_string(value))
-    )
-    members = column.list.eval(member.filter(value.is_not_null() & (value != "")))
+    # FOCUS: a tag without a value has the value true; a null value means no tag.
+    value_json = pl.when(value == "").then(pl.lit("true")).otherwise(focus.json_string(value))
+    member = focus.json_string(key.str.replace(r"^user[:_]", "")) + pl.lit(":") + value_json
+    members = column.list.eval(member.filter(value.is_not_null()))
     body = members.list.join(",")
     return (
         pl.when(body.is_null() | (body == ""))
         .then(None)
         .otherwise(pl.lit("{") + body + pl.lit("}"))
+    )
+
+
+def native_totals(source: Source) -> pl.LazyFrame:
+    """Input rows and native billed cost per currency, for reconciling the FOCUS output.
+
+    The native billed cost is ``line_item_net_unblended_cost`` when the export has it, else
+    ``line_item_unblended_cost``, summed over every input row (negation rows included: they
+    cancel the covered usage that FOCUS folds to 0).
+    """
+    opened = open_source(source, export=EXPORT_NAME)
+    frame, _ = _normalise_names(opened)
+    require_columns(opened, _required_as_written(opened), export=EXPORT_NAME)
+    cols = Columns(frame.collect_schema())
+    cost = to_decimal(pl.col("line_item_unblended_cost"))
+    if cols.has("line_item_net_unblended_cost"):
+        cost = pl.coalesce(to_decimal(pl.col("line_item_net_unblended_cost")), cost)
+    return _totals(frame, focus.currency_code(pl.col("line_item_currency_code")), cost)
+
+
+def _totals(frame: pl.LazyFrame, currency: pl.Expr, cost: pl.Expr) -> pl.LazyFrame:
+    return (
+        frame.select(currency.alias("currency"), cost.fill_null(zero()).alias("cost"))
+        .group_by("currency")
+        .agg(pl.len().alias("rows"), pl.col("cost").sum())
     )

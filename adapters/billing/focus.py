@@ -343,6 +343,24 @@ def json_string(expr: pl.Expr) -> pl.Expr:
     return encoded.str.slice(5).str.strip_suffix("}")
 
 
+def json_object(members: Iterable[tuple[str, pl.Expr]]) -> pl.Expr:
+    """A JSON object built column-wise from (key, value expression) pairs.
+
+    Null or blank values leave their key out; a row with no members gets null, not ``{}``.
+    Values are written as JSON strings.
+    """
+    parts = [
+        pl.when(null_if_blank(value).is_not_null()).then(
+            pl.lit(json_key(key) + ":") + json_string(value)
+        )
+        for key, value in members
+    ]
+    if not parts:
+        return null_string()
+    body = pl.concat_str(parts, separator=",", ignore_nulls=True)
+    return pl.when(body == "").then(None).otherwise(pl.lit("{") + body + pl.lit("}"))
+
+
 def tags_from_columns(tag_columns: Iterable[tuple[str, str]]) -> pl.Expr:
     """A FOCUS ``Tags`` JSON object built from one column per tag key.
 
@@ -350,16 +368,7 @@ def tags_from_columns(tag_columns: Iterable[tuple[str, str]]) -> pl.Expr:
     resource does not carry that tag (CSV exports cannot tell "absent" from "empty"), so the
     key is left out. A row with no tags at all gets a null ``Tags``, not ``{}``.
     """
-    members = [
-        pl.when(null_if_blank(pl.col(column)).is_not_null()).then(
-            pl.lit(json_key(key) + ":") + json_string(pl.col(column))
-        )
-        for column, key in tag_columns
-    ]
-    if not members:
-        return null_string()
-    body = pl.concat_str(members, separator=",", ignore_nulls=True)
-    return pl.when(body == "").then(None).otherwise(pl.lit("{") + body + pl.lit("}"))
+    return json_object((key, pl.col(column)) for column, key in tag_columns)
 
 
 def json_key(key: str) -> str:
