@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable
+from decimal import Decimal
 from pathlib import Path
 
 from rules.sla.catalogue import SlaCatalogue, default_catalogue
@@ -106,7 +107,7 @@ def _measurement(term: SlaTerm) -> str:
         return f"minutes ({measurement.minute_policy})"
     if measurement.mode is MeasurementMode.ERROR_RATE:
         return f"error rate per {measurement.interval_minutes} min"
-    threshold = format_decimal(measurement.error_threshold_pct or 0)
+    threshold = format_decimal(measurement.error_threshold_pct or Decimal(0))
     return (
         f"{measurement.interval_minutes}-min intervals > {threshold}% errors "
         f"(>= {measurement.min_requests} requests)"

@@ -177,11 +177,11 @@ def _downtime_line(term: SlaTerm, result: Assessment) -> str:
             f"rate equals the unavailable share: {downtime} min."
         )
     if measurement.mode is MeasurementMode.ERROR_THRESHOLD:
+        threshold = format_decimal(measurement.error_threshold_pct or Decimal(0))
         return (
             f"Downtime: a {measurement.interval_minutes}-minute interval counts whole when its "
-            f"unavailable share exceeds the {format_decimal(measurement.error_threshold_pct or 0)}%"
-            f" error threshold (assumes at least {measurement.min_requests or 0} requests in it): "
-            f"{downtime} min."
+            f"unavailable share exceeds the {threshold}% error threshold (assumes at least "
+            f"{measurement.min_requests or 0} requests in it): {downtime} min."
         )
     policy = result.minute_policy or MinutePolicy.EXACT
     rounding = "" if exact == result.downtime_minutes else f" (exact {format_minutes(exact)} min)"
