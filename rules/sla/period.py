@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,8 +20,13 @@ _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 @lru_cache(maxsize=32)
-def zone(name: str) -> ZoneInfo:
-    """The IANA time zone ``name``; a clear error when it does not exist."""
+def zone(name: str) -> tzinfo:
+    """The IANA time zone ``name``; a clear error when it does not exist.
+
+    UTC needs no zone database, so terms in UTC load even where the system has no zone files.
+    """
+    if name == "UTC":
+        return UTC
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
