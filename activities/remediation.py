@@ -17,7 +17,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from fintropy import audit
-from fintropy.domain import ActionOutcome, OutcomeStatus, ResourceRef
+from fintropy.domain import ActionOutcome, CloudAccount, OutcomeStatus, ResourceRef
 from fintropy.persistence import repo
 from fintropy.persistence.db import tenant_session
 
@@ -60,9 +60,9 @@ class FinishRunInput:
     status: str
 
 
-# adapter_for(provider, account_id) -> an adapter with plan/capture_restore_point/execute/
+# adapter_for(account) -> an adapter with plan/capture_restore_point/execute/
 # verify/restore(action, ref[, restore_point]) -> ActionOutcome
-AdapterLookup = Callable[[str, str], Any]
+AdapterLookup = Callable[[CloudAccount], Any]
 
 
 class RemediationActivities:
@@ -119,7 +119,15 @@ class RemediationActivities:
             finding.resource_type,
             finding.resource_id,
         )
-        adapter = self._adapter_for(ref.provider, ref.account_id)
+        with tenant_session(self._engine, inp.tenant_id) as session:
+            account = repo.get_account(session, inp.tenant_id, ref.provider, ref.account_id)
+        if account is None:
+            raise ApplicationError(
+                f"account {ref.account_id} is no longer configured for this tenant",
+                type="unknown_account",
+                non_retryable=True,
+            )
+        adapter = self._adapter_for(account)
         action = finding.action
         activity.logger.info("remediation step", extra={"step": inp.step, "action": action})
         if inp.step == "plan":

@@ -78,8 +78,8 @@ class EvaluateResult:
     savings_usd_month: float
 
 
-# adapter_for(provider, account_id) -> an adapter with collect(account, region, now) -> Inventory
-AdapterLookup = Callable[[str, str], Any]
+# adapter_for(account) -> an adapter with collect(account, region, now) -> Inventory
+AdapterLookup = Callable[[CloudAccount], Any]
 
 
 class ScanActivities:
@@ -114,7 +114,7 @@ class ScanActivities:
     @activity.defn
     def collect_inventory(self, inp: CollectInput) -> CollectResult:
         """Read one account and region; what could not be read comes back as errors."""
-        adapter = self._adapter_for(inp.account.provider, inp.account.account_id)
+        adapter = self._adapter_for(inp.account)
         inventory = adapter.collect(inp.account, inp.region, inp.now)
         activity.heartbeat()
         with tenant_session(self._engine, inp.tenant_id) as session:

@@ -37,9 +37,20 @@ class ConsoleChatPort:
 
     channel_kind = CHANNEL_KIND
 
-    def __init__(self, transcript_path: str | Path, console: Console | None = None):
+    def __init__(
+        self,
+        transcript_path: str | Path,
+        console: Console | None = None,
+        *,
+        full_cards: int | None = None,
+    ):
+        # full_cards: draw only the first N posted cards in full and the rest as one line each
+        # (updates are always drawn in full); None draws every card. The transcript always
+        # gets every card in full.
         self._path = Path(transcript_path)
         self._console = console if console is not None else Console()
+        self._full_cards = full_cards
+        self._posted = 0
         self._lock = threading.Lock()
         self._last_id = self._highest_id()
 
@@ -67,7 +78,19 @@ class ConsoleChatPort:
             self._emit(ref, card, "updated")
 
     def _emit(self, ref: MessageRef, card: FindingCard, what: str) -> None:
-        self._console.print(render_panel(card, f"#{ref.message_id} {what} · {ref.channel_id}"))
+        if what == "posted":
+            self._posted += 1
+        if what == "posted" and self._full_cards is not None and self._posted > self._full_cards:
+            self._console.print(
+                f"  card #{ref.message_id} posted to {ref.channel_id}: {card.rule_id} · "
+                f"{card.resource_label} · ${card.savings_usd_month:,.2f}/month",
+                markup=False,
+                highlight=False,
+            )
+        else:
+            self._console.print(
+                render_panel(card, f"#{ref.message_id} {what} · {ref.channel_id}")
+            )
         try:
             self._path.parent.mkdir(parents=True, exist_ok=True)
             with self._path.open("a", encoding="utf-8") as transcript:

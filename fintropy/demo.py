@@ -131,7 +131,8 @@ async def run_demo(settings: Any, *, fresh: bool = True) -> dict[str, Any]:
         provision(stack.engine, load_tenants())
         with tenant_session(stack.engine, DEMO_TENANT) as session:
             first_seq = audit.last_seq(session, DEMO_TENANT)
-        services = build_services(settings, stack.engine, info.aws_endpoint_url, console)
+        services = build_services(settings, stack.engine, info.aws_endpoint_url, console,
+                                  sandbox=True, full_cards=2)
         task_queue = f"{settings.task_queue}-demo-{uuid.uuid4().hex[:6]}"
         backend = TemporalBackend(stack.engine, stack.client, task_queue)
         runner, port = await start_web(backend, settings, "127.0.0.1", 0)
@@ -197,7 +198,7 @@ async def run_demo(settings: Any, *, fresh: bool = True) -> dict[str, Any]:
                     ref = ResourceRef(
                         f.provider, f.account_id, f.region, f.resource_type, f.resource_id
                     )
-                    check = services.adapter_for(f.provider, f.account_id).verify(
+                    check = services.adapter_for(accounts[f.account_id]).verify(
                         f.action, ref, dict(point.restore_point) if point else {}
                     )
                     verified_again += check.status == "succeeded"

@@ -28,19 +28,21 @@ class Services:
     session_factory: Callable[..., Any] | None = None
     _adapters: dict[str, Any] = field(default_factory=dict)
 
-    def adapter_for(self, provider: str, account_id: str) -> Any:
-        """The cloud adapter for a provider (one shared, thread-safe instance per provider)."""
-        if provider != "aws":
+    def adapter_for(self, account: Any) -> Any:
+        """The cloud adapter for an account's provider, with the account registered."""
+        if account.provider != "aws":
             from fintropy.errors import ConfigError
 
-            raise ConfigError(f"No adapter for provider {provider!r}.", "Supported: aws.")
+            raise ConfigError(f"No adapter for provider {account.provider!r}.", "Supported: aws.")
         if "aws" not in self._adapters:
             from adapters.aws import AwsAdapter
 
             self._adapters["aws"] = AwsAdapter(
                 self.session_factory, endpoint_url=self.aws_endpoint_url
             )
-        return self._adapters["aws"]
+        adapter = self._adapters["aws"]
+        adapter.register_account(account)
+        return adapter
 
     def issue_card_token(self, tenant_id: str, finding_id: str, card_id: str) -> str:
         """An opaque, signed token for a card's buttons."""
@@ -55,7 +57,8 @@ class Services:
 
         kind = getattr(self.chat, "channel_kind", "console")
         with tenant_session(self.engine, tenant_id) as session:
-            channel = repo.default_channel(session, tenant_id, kind)
+            binding = repo.default_channel(session, tenant_id, kind)
+            channel = binding.channel_id if binding is not None else None
         if channel is None:
             from fintropy.errors import ConfigError
 

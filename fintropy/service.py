@@ -28,7 +28,7 @@ def provision(engine: Any, specs: list[Any]) -> None:
         repo.provision_tenant(engine, spec)
 
 
-def chat_port(settings: Any, console: Any = None) -> Any:
+def chat_port(settings: Any, console: Any = None, *, full_cards: int | None = None) -> Any:
     """Slack when credentials are configured, otherwise the console channel."""
     if settings.has_slack:
         from bot.slack.notifier import SlackChatPort
@@ -38,7 +38,7 @@ def chat_port(settings: Any, console: Any = None) -> Any:
         )
     from bot.console import ConsoleChatPort
 
-    return ConsoleChatPort(settings.console_transcript, console)
+    return ConsoleChatPort(settings.console_transcript, console, full_cards=full_cards)
 
 
 def token_secret(settings: Any) -> bytes:
@@ -47,16 +47,28 @@ def token_secret(settings: Any) -> bytes:
 
 
 def build_services(
-    settings: Any, engine: Any, aws_endpoint_url: str | None, console: Any = None
+    settings: Any,
+    engine: Any,
+    aws_endpoint_url: str | None,
+    console: Any = None,
+    *,
+    sandbox: bool = False,
+    full_cards: int | None = None,
 ) -> Any:
-    """The activities' dependencies for this process."""
+    """The activities' dependencies for this process (sandbox: moto's STS and credentials)."""
     from fintropy.runtime import Services
 
+    session_factory = None
+    if sandbox and aws_endpoint_url:
+        from adapters.aws.sandbox import sandbox_session_factory
+
+        session_factory = sandbox_session_factory(aws_endpoint_url)
     return Services(
         engine=engine,
-        chat=chat_port(settings, console),
+        chat=chat_port(settings, console, full_cards=full_cards),
         token_secret=token_secret(settings),
         aws_endpoint_url=aws_endpoint_url,
+        session_factory=session_factory,
     )
 
 
@@ -103,7 +115,8 @@ async def run_service(settings: Any, *, host: str, port: int) -> None:
         info = stack.info
         assert info is not None
         provision(stack.engine, load_tenants())
-        services = build_services(settings, stack.engine, info.aws_endpoint_url, console)
+        services = build_services(settings, stack.engine, info.aws_endpoint_url, console,
+                                  sandbox=info.sandbox is not None)
         backend = TemporalBackend(
             stack.engine,
             stack.client,

@@ -112,7 +112,8 @@ class EmbeddedStack:
         endpoint = getattr(settings, "aws_endpoint_url", None)
         manifest = None
         if self._want_sandbox and not endpoint:
-            from adapters.aws.sandbox import seed_sandbox, start_moto_server
+            from adapters.aws.moto_server import start_moto_server
+            from adapters.aws.sandbox import seed_sandbox
 
             server, endpoint = start_moto_server()
             self._exit.callback(server.stop)

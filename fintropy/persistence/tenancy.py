@@ -38,7 +38,10 @@ from fintropy.persistence.models import (
 
 logger = logging.getLogger(__name__)
 
-Platform = Literal["slack", "teams"]
+# Chat identities: Slack, Teams, and "cli" (a person deciding from the terminal).
+IdentityPlatform = Literal["slack", "teams", "cli"]
+# Channel bindings: Slack, Teams, and "console" (the local channel of demo and serve).
+BindingPlatform = Literal["slack", "teams", "console"]
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
 
 
@@ -49,7 +52,7 @@ class _Spec(BaseModel):
 class ChatIdentitySpec(_Spec):
     """A chat user: Slack user id in a Slack team, or Entra object id in a Teams tenant."""
 
-    platform: Platform
+    platform: IdentityPlatform
     workspace_id: str = Field(min_length=1)
     user_id: str = Field(min_length=1)
 
@@ -67,7 +70,7 @@ class PersonSpec(_Spec):
 class ChatBindingSpec(_Spec):
     """A workspace (``channel_id`` None: every channel) or one channel bound to the tenant."""
 
-    platform: Platform
+    platform: BindingPlatform
     workspace_id: str = Field(min_length=1)
     channel_id: str | None = None
     is_default_channel: bool = False

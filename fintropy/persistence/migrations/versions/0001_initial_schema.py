@@ -122,7 +122,7 @@ def _create_tables() -> None:
         _str("workspace_id"),
         _str("user_id"),
         _str("person_id"),
-        _in("platform", ("slack", "teams"), "chat_identities_platform_check"),
+        _in("platform", ("slack", "teams", "cli"), "chat_identities_platform_check"),
         sa.ForeignKeyConstraint(
             ["tenant_id", "person_id"],
             ["people.tenant_id", "people.id"],
@@ -155,7 +155,7 @@ def _create_tables() -> None:
         sa.Column(
             "is_default_channel", sa.Boolean(), server_default=sa.text("false"), nullable=False
         ),
-        _in("platform", ("slack", "teams"), "chat_bindings_platform_check"),
+        _in("platform", ("slack", "teams", "console"), "chat_bindings_platform_check"),
         _tenant_fk("chat_bindings"),
         sa.PrimaryKeyConstraint("id"),
     )
