@@ -198,7 +198,7 @@ def _convert(
         pl.col("ContractedUnitPrice").alias("PricingCurrencyContractedUnitPrice"),
         pl.col("BillingCurrency").alias("PricingCurrency"),
     )
-    extra = ["x_LineItemType", "x_ServiceCode", "x_UsageType", "x_Operation"]
+    extra = ["x_LineItemType", "x_ServiceCode", "x_UsageType", "x_Operation", "x_InvoicingEntity"]
     return focus.select_focus(frame, extra)
 
 
@@ -268,7 +268,7 @@ def _base_columns(cols: Columns, unused: pl.Expr, fmt: tuple[str, ...]) -> list[
         ).alias("BillingPeriodEnd"),
         focus.currency_code(pl.col("line_item_currency_code")).alias("BillingCurrency"),
         to_decimal(cols.get("line_item_usage_amount")).alias("_usage_amount"),
-        null_if_blank(cols.get("pricing_unit")).alias("_unit"),
+        focus.normalise_unit(null_if_blank(cols.get("pricing_unit"))).alias("_unit"),
         null_if_blank(cols.get("line_item_product_code")).alias("x_ServiceCode"),
         item_type.alias("x_LineItemType"),
         null_if_blank(cols.get("line_item_usage_type")).alias("x_UsageType"),
@@ -494,9 +494,10 @@ def _derived_columns(
         pl.coalesce(cols.get("line_item_usage_account_name"), account_id).alias("SubAccountName"),
         pl.when(account_id.is_not_null()).then(pl.lit("Linked Account")).alias("SubAccountType"),
         cols.get("bill_invoice_id").alias("InvoiceId"),
-        pl.coalesce(cols.get("bill_invoicing_entity"), pl.lit("Amazon Web Services")).alias(
-            "InvoiceIssuerName"
-        ),
+        # AWS issues the invoice through a regional legal entity; FOCUS names the issuer
+        # ("AWS", as ProviderName) and the entity is kept in x_InvoicingEntity.
+        pl.lit("AWS").alias("InvoiceIssuerName"),
+        cols.get("bill_invoicing_entity").alias("x_InvoicingEntity"),
         pl.lit("AWS").alias("ProviderName"),
         _publisher(cols).alias("PublisherName"),
         pl.when(synthesized)
@@ -549,7 +550,7 @@ def _derived_columns(
         sku_price_id.alias("SkuPriceId"),
         pl.when(sku_id.is_null())
         .then(None)
-        .otherwise(cols.get("product_product_family"))
+        .otherwise(pl.coalesce(cols.get("product_product_family"), pl.col("x_UsageType")))
         .alias("SkuMeter"),
         pl.when(sku_price_id.is_null())
         .then(None)

@@ -400,6 +400,29 @@ def empty_object_to_null(expr: pl.Expr) -> pl.Expr:
     return pl.when(compact == "{}").then(None).otherwise(text)
 
 
+# Spelling fixes that bring provider units to the FOCUS unit format without changing their
+# meaning: abbreviations spelled out, time units capitalised and pluralised after a hyphen.
+_UNIT_REWRITES: tuple[tuple[str, str], ...] = (
+    (r"^Hrs?$", "Hours"),
+    (r"-(?:Hrs?|Hour)$", "-Hours"),
+    (r"-(?:Mo|Mos|Month)$", "-Months"),
+    (r"^Obj-", "Object-"),
+)
+
+
+def normalise_unit(expr: pl.Expr, mapping: dict[str, str] | None = None) -> pl.Expr:
+    """A unit in FOCUS unit format where a known spelling fix exists, else unchanged.
+
+    ``mapping`` holds whole-value replacements for a provider's own unit words.
+    """
+    text = expr
+    if mapping:
+        text = text.replace(mapping)
+    for pattern, replacement in _UNIT_REWRITES:
+        text = text.str.replace(pattern, replacement)
+    return text
+
+
 def subcategory_or_other(subcategory: pl.Expr, category: pl.Expr) -> pl.Expr:
     """The mapped ServiceSubcategory, or ``Other (<category>)`` when no mapping exists."""
     return pl.coalesce(subcategory, pl.lit("Other (") + category + pl.lit(")"))

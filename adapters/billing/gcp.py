@@ -131,6 +131,26 @@ CORRECTION_ADJUSTMENTS = ("USAGE_CORRECTION", "PRICE_CORRECTION")
 # Google invoices by Pacific-time months: invoice.month 202405 runs from 2024-05-01 00:00
 # America/Los_Angeles (07:00 UTC) to 2024-06-01 00:00 Pacific.
 INVOICE_TIME_ZONE = "America/Los_Angeles"
+# GCP's lower-case unit words in FOCUS unit format (same meaning, FOCUS spelling).
+UNITS = {
+    "seconds": "Seconds",
+    "second": "Seconds",
+    "hour": "Hours",
+    "hours": "Hours",
+    "month": "Months",
+    "day": "Days",
+    "byte": "B",
+    "bytes": "B",
+    "byte-seconds": "B-Seconds",
+    "gibibyte": "GiB",
+    "gibibyte hour": "GiB-Hours",
+    "gibibyte month": "GiB-Months",
+    "gibibyte second": "GiB-Seconds",
+    "tebibyte": "TiB",
+    "requests": "Requests",
+    "request": "Requests",
+    "count": "Count",
+}
 
 _EXTRA = ["x_CostType", "x_CreditType", "x_ProjectNumber", "x_CurrencyConversionRate"]
 
@@ -332,13 +352,13 @@ def _charge_columns() -> list[pl.Expr]:
         pl.col("BillingCurrency").alias("PricingCurrency"),
         quantity.alias("PricingQuantity"),
         pl.when(quantity.is_not_null())
-        .then(pl.coalesce(_field("usage", "pricing_unit"), pl.lit("Units")))
+        .then(pl.coalesce(focus.normalise_unit(_field("usage", "pricing_unit"), UNITS), pl.lit("Units")))
         .alias("PricingUnit"),
         pl.when(is_usage & ~is_commitment_fee)
         .then(to_decimal(_field("usage", "amount")))
         .alias("ConsumedQuantity"),
         pl.when(is_usage & ~is_commitment_fee & _field("usage", "amount").is_not_null())
-        .then(pl.coalesce(_field("usage", "unit"), pl.lit("Units")))
+        .then(pl.coalesce(focus.normalise_unit(_field("usage", "unit"), UNITS), pl.lit("Units")))
         .alias("ConsumedUnit"),
         pl.when(~is_priced)
         .then(None)
@@ -362,7 +382,7 @@ def _charge_columns() -> list[pl.Expr]:
         pl.when(cud_id.is_not_null()).then(pl.lit("Used")).alias("CommitmentDiscountStatus"),
         pl.when(commitment_id.is_not_null()).then(quantity).alias("CommitmentDiscountQuantity"),
         pl.when(commitment_id.is_not_null() & quantity.is_not_null())
-        .then(pl.coalesce(_field("usage", "pricing_unit"), pl.lit("Units")))
+        .then(pl.coalesce(focus.normalise_unit(_field("usage", "pricing_unit"), UNITS), pl.lit("Units")))
         .alias("CommitmentDiscountUnit"),
         focus.null_string().alias("CapacityReservationId"),
         focus.null_string().alias("CapacityReservationStatus"),

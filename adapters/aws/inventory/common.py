@@ -62,7 +62,7 @@ class ReadContext:
 
     def withhold(self, service: str, what: str, needs: str) -> None:
         """Record that ``what`` is not reported because a read it depends on failed."""
-        message = f"{what} not reported: they need {needs}, which could not be read."
+        message = f"{what} not reported because {needs} could not be read."
         self.errors.append(
             ReadError(
                 self.account.account_id, self.region, service, "DependencyUnavailable", message

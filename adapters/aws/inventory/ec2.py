@@ -100,9 +100,8 @@ def collect_ec2(ctx: ReadContext) -> list[Resource]:
                 users[snapshot_id].append(image["ImageId"])
         out += [_snapshot(ctx, s, set(sizes), users) for s in snapshots]
     elif snapshots is not None:
-        ctx.withhold(
-            "ec2", "EBS snapshots", "ec2:DescribeVolumes and ec2:DescribeImages (orphan checks)"
-        )
+        needs = _failed({"ec2:DescribeVolumes": volumes, "ec2:DescribeImages": images})
+        ctx.withhold("ec2", "EBS snapshots", f"{needs} (orphan checks)")
 
     if images is not None and instances is not None and templates is not None:
         launched: dict[str, list[str]] = defaultdict(list)
@@ -116,11 +115,10 @@ def collect_ec2(ctx: ReadContext) -> list[Resource]:
         snap_sizes = {s["SnapshotId"]: int(s.get("VolumeSize", 0)) for s in snapshots or []}
         out += [_image(ctx, img, launched, referenced, snap_sizes) for img in images]
     elif images is not None:
-        ctx.withhold(
-            "ec2",
-            "AMIs",
-            "ec2:DescribeInstances and ec2:DescribeLaunchTemplateVersions (usage checks)",
+        needs = _failed(
+            {"ec2:DescribeInstances": instances, "ec2:DescribeLaunchTemplateVersions": templates}
         )
+        ctx.withhold("ec2", "AMIs", f"{needs} (usage checks)")
 
     if addresses is not None and instances is not None:
         out += [_address(ctx, a, states) for a in addresses]
@@ -129,6 +127,11 @@ def collect_ec2(ctx: ReadContext) -> list[Resource]:
 
     out += [_nat_gateway(ctx, n) for n in nat_gateways or [] if n.get("State") != "deleted"]
     return out
+
+
+def _failed(reads: dict[str, Any]) -> str:
+    """The names of the reads that failed (returned None), joined with "and"."""
+    return " and ".join(name for name, result in reads.items() if result is None)
 
 
 def _resource(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.aws.errors import error_code
 from adapters.aws.inventory.common import ReadContext, iso
 from adapters.aws.session import paginate
 from fintropy.domain import Resource
@@ -35,7 +36,11 @@ def collect_load_balancers(ctx: ReadContext) -> list[Resource]:
         arn = lb["LoadBalancerArn"]
         details = ctx.read("elbv2", "DescribeListeners", lambda arn=arn: _details(elb, arn))
         if details is None:
-            ctx.withhold("elbv2", f"Load balancer {lb['LoadBalancerName']}", "its listeners")
+            ctx.withhold(
+                "elbv2",
+                f"Load balancer {lb['LoadBalancerName']}",
+                "its listeners, target groups and target health",
+            )
             continue
         listeners, groups, registered, healthy = details
         lb_tags = tags.get(arn, {})
@@ -76,8 +81,17 @@ def _tags(elb: Any, arns: list[str]) -> dict[str, dict[str, str]]:
 
 def _details(elb: Any, arn: str) -> tuple[int, int, int, int]:
     """(listeners, target groups, registered targets, healthy targets) of one LB."""
+    from botocore.exceptions import ClientError
+
     listeners = list(paginate(elb, "describe_listeners", "Listeners", LoadBalancerArn=arn))
-    groups = list(paginate(elb, "describe_target_groups", "TargetGroups", LoadBalancerArn=arn))
+    try:
+        groups = list(paginate(elb, "describe_target_groups", "TargetGroups", LoadBalancerArn=arn))
+    except ClientError as exc:
+        # AWS answers an empty list for a load balancer without target groups; moto
+        # answers TargetGroupNotFound.
+        if error_code(exc) != "TargetGroupNotFound":
+            raise
+        groups = []
     registered = healthy = 0
     for group in groups:
         health = elb.describe_target_health(TargetGroupArn=group["TargetGroupArn"])

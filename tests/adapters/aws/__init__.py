@@ -1,0 +1,1 @@
+"""AWS adapter tests, against a real moto server."""
