@@ -117,7 +117,7 @@ async def run_demo(settings: Any, *, fresh: bool = True) -> dict[str, Any]:
     from fintropy.service import build_services, provision, start_web
     from fintropy.stack import EmbeddedStack
     from fintropy.tenants import load_tenants
-    from workflows.finding_workflow import finding_workflow_id
+    from workflows.finding_workflow import FindingResult, finding_workflow_id
     from workflows.scan_workflow import ScanInput, ScanWorkflow
 
     console = Console()
@@ -185,7 +185,7 @@ async def run_demo(settings: Any, *, fresh: bool = True) -> dict[str, Any]:
                 outcomes = []
                 for f in chosen:
                     res = await stack.client.get_workflow_handle(
-                        finding_workflow_id(DEMO_TENANT, f.id)
+                        finding_workflow_id(DEMO_TENANT, f.id), result_type=FindingResult
                     ).result()
                     outcomes.append(res)
                     console.print(f"  {f.id}: {res.status}: {res.outcome}", markup=False)
