@@ -56,7 +56,8 @@ class DeleteLoadBalancer(AwsAction):
         return self.outcome(
             ctx,
             OutcomeStatus.PLANNED,
-            f"Will delete {lb['Type']} load balancer {name} ({lb['Scheme']}, "
+            f"Will delete {lb.get('Type', 'application')} load balancer {name} "
+            f"({lb.get('Scheme', 'internet-facing')}, "
             f"{len(listeners)} listener(s)) after saving its configuration; "
             "its target groups are kept.",
         )
