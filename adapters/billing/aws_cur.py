@@ -286,6 +286,7 @@ def _flag_columns(cols: Columns) -> list[pl.Expr]:
         ("DiscountedUsage", "SavingsPlanCoveredUsage", "Refund", *PURCHASE_TYPES)
     )
     return [
+        (pl.col("ChargePeriodStart") < pl.col("BillingPeriodStart")).alias("_correction"),
         synthesized.alias("_synth"),
         is_usage.alias("_is_usage"),
         (is_usage | item_type.is_in(PURCHASE_TYPES) | synthesized).alias("_is_priced"),
@@ -378,7 +379,7 @@ def _priced_columns(cols: Columns) -> list[pl.Expr]:
         .then(_multiply(contracted_price, pl.col("_usage_amount")))
         .otherwise(billed)
         .alias("ContractedCost"),
-        pl.when(cd_id.is_null())
+        pl.when(cd_id.is_null() | pl.col("_correction"))
         .then(None)
         .when(synthesized)
         .then(quantity)
@@ -435,6 +436,8 @@ def _derived_columns(
         .then(None)
         .when(synthesized | item_type.is_in(("DiscountedUsage", "SavingsPlanCoveredUsage")))
         .then(pl.lit("Committed"))
+        .when(item_type.is_in(PURCHASE_TYPES))
+        .then(pl.lit("Standard"))
         .when(usage_type.str.contains("SpotUsage", literal=True))
         .then(pl.lit("Dynamic"))
         .when(term == "Reserved")
@@ -463,6 +466,7 @@ def _derived_columns(
     service_name = pl.coalesce(
         cols.get("product_product_name"),
         cols.get("product_servicename"),
+        _map_value(cols, "product", "product_name"),
         product_code,
         pl.lit("AWS"),
     )
@@ -480,9 +484,7 @@ def _derived_columns(
     return [
         category.alias("ChargeCategory"),
         frequency.alias("ChargeFrequency"),
-        pl.when(pl.col("ChargePeriodStart") < pl.col("BillingPeriodStart"))
-        .then(pl.lit("Correction"))
-        .alias("ChargeClass"),
+        pl.when(pl.col("_correction")).then(pl.lit("Correction")).alias("ChargeClass"),
         pricing_unit.alias("PricingUnit"),
         pl.when(consumed).then(pl.col("_usage_amount")).alias("ConsumedQuantity"),
         pl.when(consumed).then(unit).alias("ConsumedUnit"),
@@ -611,14 +613,24 @@ def _resource_name(cols: Columns, tag_columns: list[tuple[str, str]], variant: s
         if key in ("Name", "name"):
             return null_if_blank(pl.col(column))
     if variant == "cur2" and cols.has("resource_tags"):
-        if cols.dtype("resource_tags") == pl.String:
-            return null_if_blank(
-                pl.col("resource_tags").str.json_path_match("$.user_name")
-            ).fill_null(
-                null_if_blank(pl.col("resource_tags").str.json_path_match("$['user:Name']"))
-            )
-        return focus.null_string()
+        return pl.coalesce(
+            _map_value(cols, "resource_tags", "user_Name"),
+            _map_value(cols, "resource_tags", "user_name"),
+            _map_value(cols, "resource_tags", "user:Name"),
+        )
     return focus.null_string()
+
+
+def _map_value(cols: Columns, column: str, key: str) -> pl.Expr:
+    """One key of a CUR 2.0 map column: JSON text in CSV, a key/value list in Parquet."""
+    dtype = cols.dtype(column)
+    if dtype is None:
+        return focus.null_string()
+    if dtype == pl.String:
+        return null_if_blank(pl.col(column).str.json_path_match(f"$['{key}']"))
+    entry = pl.element().struct.field("key") == key
+    values = pl.col(column).list.eval(pl.element().filter(entry).struct.field("value"))
+    return null_if_blank(values.list.first().cast(pl.String))
 
 
 def _sku_price_details(cols: Columns) -> pl.Expr:
@@ -641,7 +653,9 @@ def _tags(cols: Columns, tag_columns: list[tuple[str, str]], variant: str) -> pl
         if dtype == pl.String:
             # CSV exports write the map as JSON text; only the keys' user prefix changes.
             text = focus.empty_object_to_null(pl.col("resource_tags"))
-            return text.str.replace_all(r'([{,]\s*)"user[:_]', '${1}"')
+            text = text.str.replace_all(r'([{,]\s*)"user[:_]', '${1}"')
+            # FOCUS: a tag without a value has the value true.
+            return text.str.replace_all(r'":\s*""', '":true')
         return _tags_from_map(pl.col("resource_tags"))
     return focus.tags_from_columns(tag_columns)
 

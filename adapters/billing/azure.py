@@ -346,7 +346,8 @@ def _focus_columns(cols: _AzureColumns, account: str) -> list[pl.Expr]:
     )
     usage_or_purchase = charge_type.is_in(("Usage", "Purchase", "Refund", *UNUSED_TYPES))
     cd_id = pl.when(usage_or_purchase | pl.col("_commitment_usage")).then(benefit)
-    cd_quantity = pl.when(cd_id.is_not_null()).then(pl.col("_quantity"))
+    # FOCUS: no commitment quantity on corrections (Azure refunds are corrections).
+    cd_quantity = pl.when(cd_id.is_not_null() & (charge_type != "Refund")).then(pl.col("_quantity"))
     resource_id = cols.get("resourceid")
     arm_type = _arm_type(resource_id)
     by_type = azure_service_by_type()

@@ -352,7 +352,11 @@ def _charge_columns() -> list[pl.Expr]:
         pl.col("BillingCurrency").alias("PricingCurrency"),
         quantity.alias("PricingQuantity"),
         pl.when(quantity.is_not_null())
-        .then(pl.coalesce(focus.normalise_unit(_field("usage", "pricing_unit"), UNITS), pl.lit("Units")))
+        .then(
+            pl.coalesce(
+                focus.normalise_unit(_field("usage", "pricing_unit"), UNITS), pl.lit("Units")
+            )
+        )
         .alias("PricingUnit"),
         pl.when(is_usage & ~is_commitment_fee)
         .then(to_decimal(_field("usage", "amount")))
@@ -382,7 +386,11 @@ def _charge_columns() -> list[pl.Expr]:
         pl.when(cud_id.is_not_null()).then(pl.lit("Used")).alias("CommitmentDiscountStatus"),
         pl.when(commitment_id.is_not_null()).then(quantity).alias("CommitmentDiscountQuantity"),
         pl.when(commitment_id.is_not_null() & quantity.is_not_null())
-        .then(pl.coalesce(focus.normalise_unit(_field("usage", "pricing_unit"), UNITS), pl.lit("Units")))
+        .then(
+            pl.coalesce(
+                focus.normalise_unit(_field("usage", "pricing_unit"), UNITS), pl.lit("Units")
+            )
+        )
         .alias("CommitmentDiscountUnit"),
         focus.null_string().alias("CapacityReservationId"),
         focus.null_string().alias("CapacityReservationStatus"),
