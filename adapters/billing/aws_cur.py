@@ -569,14 +569,13 @@ def _unused_quantity(cols: Columns, is_sp: pl.Expr) -> pl.Expr:
 
 
 def _multiply(a: pl.Expr, b: pl.Expr) -> pl.Expr:
-    """a × b as a FOCUS decimal (computed in float64: 38-digit products would overflow)."""
-    return (a.cast(pl.Float64) * b.cast(pl.Float64)).cast(DECIMAL)
+    return focus.multiply(a, b)
 
 
 def _safe_divide(a: pl.Expr, b: pl.Expr) -> pl.Expr:
     """a ÷ b as a FOCUS decimal; 0 when b is 0 or null."""
-    ratio = a.cast(pl.Float64) / b.cast(pl.Float64)
-    return pl.when(b.cast(pl.Float64) > 0).then(ratio.cast(DECIMAL)).otherwise(zero())
+    ratio = (a.cast(pl.Float64) / b.cast(pl.Float64)).round_sig_figs(15)
+    return pl.when(b.cast(pl.Float64) > 0).then(ratio.cast(DECIMAL, strict=False)).otherwise(zero())
 
 
 def _publisher(cols: Columns) -> pl.Expr:

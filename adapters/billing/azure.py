@@ -271,8 +271,8 @@ def _cost_columns(cols: _AzureColumns, variant: str) -> list[pl.Expr]:
     payg = to_decimal(cols.get("paygprice")).cast(pl.Float64)
     unit_price = to_decimal(cols.get("unitprice")).cast(pl.Float64)
     has_prices = priced & quantity.is_not_null() & payg.is_not_null() & unit_price.is_not_null()
-    list_price = (payg * fx).cast(DECIMAL)
-    contracted_price = (unit_price * fx).cast(DECIMAL)
+    list_price = focus.multiply(payg, fx)
+    contracted_price = focus.multiply(unit_price, fx)
     qty = pl.col("_quantity").cast(pl.Float64)
     return [
         billed.alias("BilledCost"),
@@ -287,12 +287,9 @@ def _cost_columns(cols: _AzureColumns, variant: str) -> list[pl.Expr]:
         .alias("PricingCurrencyContractedUnitPrice"),
         # List and contracted cost are price x quantity, which FOCUS checks exactly; rows
         # without prices (tax, credits, adjustments) are standalone: both equal billed.
+        pl.when(has_prices).then(focus.multiply(payg, fx, qty)).otherwise(billed).alias("ListCost"),
         pl.when(has_prices)
-        .then((payg * fx * qty).cast(DECIMAL))
-        .otherwise(billed)
-        .alias("ListCost"),
-        pl.when(has_prices)
-        .then((unit_price * fx * qty).cast(DECIMAL))
+        .then(focus.multiply(unit_price, fx, qty))
         .otherwise(billed)
         .alias("ContractedCost"),
     ]
@@ -392,7 +389,7 @@ def _focus_columns(cols: _AzureColumns, account: str) -> list[pl.Expr]:
     additional = cols.get("additionalinfo")
     consumed_quantity = pl.when(
         charge_type.is_in(("Usage",)) & pl.col("_quantity").is_not_null()
-    ).then((pl.col("_quantity").cast(pl.Float64) * pl.col("_block")).cast(DECIMAL))
+    ).then(focus.multiply(pl.col("_quantity"), pl.col("_block")))
     return [
         category.alias("ChargeCategory"),
         pl.when(charge_type == "Refund").then(pl.lit("Correction")).alias("ChargeClass"),

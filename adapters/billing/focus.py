@@ -438,6 +438,19 @@ def lookup(expr: pl.Expr, mapping: dict[str, str], default: str | None = None) -
     )
 
 
+def multiply(*factors: pl.Expr) -> pl.Expr:
+    """The product of numeric columns as a FOCUS decimal.
+
+    Computed in float64 (38-digit decimal products would overflow), then rounded to 15
+    significant digits so binary noise (0.096 x 0.92 = 0.08832000000000002) does not leak
+    into prices and costs.
+    """
+    product = factors[0].cast(pl.Float64)
+    for factor in factors[1:]:
+        product = product * factor.cast(pl.Float64)
+    return product.round_sig_figs(15).cast(DECIMAL, strict=False)
+
+
 def select_focus(lf: pl.LazyFrame, extra: Sequence[str] = ()) -> pl.LazyFrame:
     """Cast and order a converter's output to the FOCUS schema, then the ``x_`` columns.
 

@@ -21,7 +21,14 @@ import polars as pl
 from adapters.billing import focus
 from adapters.billing.focus import DECIMAL, to_decimal, zero
 from adapters.billing.lookups import gcp_categories
-from adapters.billing.source import Columns, OpenedSource, Source, open_source
+from adapters.billing.source import (
+    REMEDIATION,
+    Columns,
+    OpenedSource,
+    Source,
+    missing_columns_message,
+    open_source,
+)
 from fintropy.errors import ConfigError
 
 EXPORT_NAME = "Google Cloud billing export (BigQuery standard or detailed, NDJSON or Parquet)"
@@ -182,19 +189,13 @@ def _open(source: Source) -> OpenedSource:
         keys = _first_record_keys(path)
         missing = [name for name in REQUIRED if name not in keys]
         if missing:
-            raise ConfigError(
-                f"{path} is not a {EXPORT_NAME}: missing column(s) {', '.join(missing)}.",
-                f"Export a {EXPORT_NAME} and pass that file, or choose the matching provider.",
-            )
+            raise ConfigError(missing_columns_message(str(path), missing, EXPORT_NAME), REMEDIATION)
         frame = pl.scan_ndjson(path, schema=EXPORT_SCHEMA)
         return OpenedSource(frame, EXPORT_SCHEMA, str(path))
     opened = open_source(source, export=EXPORT_NAME)
     missing = [name for name in REQUIRED if name not in opened.columns]
     if missing:
-        raise ConfigError(
-            f"{opened.label} is not a {EXPORT_NAME}: missing column(s) {', '.join(missing)}.",
-            f"Export a {EXPORT_NAME} and pass that file, or choose the matching provider.",
-        )
+        raise ConfigError(missing_columns_message(opened.label, missing, EXPORT_NAME), REMEDIATION)
     return opened
 
 
@@ -304,7 +305,8 @@ def _charge_columns() -> list[pl.Expr]:
     list_cost = pl.coalesce(pl.col("cost_at_list"), pl.col("cost"))
     effective_price = _field("price", "effective_price")
     has_prices = is_priced & (qty > 0) & effective_price.is_not_null()
-    list_price = pl.when(qty > 0).then(list_cost / qty).cast(DECIMAL, strict=False)
+    list_price = pl.when(qty > 0).then((list_cost / qty).round_sig_figs(15))
+    list_price = list_price.cast(DECIMAL, strict=False)
     cud = pl.col("_cud")
     cud_id = pl.when(is_priced & ~is_commitment_fee).then(cud.struct.field("id"))
     commitment_id = pl.coalesce(
@@ -340,7 +342,7 @@ def _charge_columns() -> list[pl.Expr]:
         .otherwise(pl.when(is_priced).then(to_decimal(list_cost)).otherwise(pl.col("_cost")))
         .alias("ListCost"),
         pl.when(has_prices)
-        .then((effective_price * qty).cast(DECIMAL))
+        .then(focus.multiply(effective_price, qty))
         .otherwise(pl.col("_cost"))
         .alias("ContractedCost"),
         pl.when(has_prices).then(list_price).alias("ListUnitPrice"),

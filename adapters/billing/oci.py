@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from adapters.billing import focus
-from adapters.billing.focus import DECIMAL, null_if_blank, to_decimal, zero
+from adapters.billing.focus import null_if_blank, to_decimal, zero
 from adapters.billing.lookups import OCI_SERVICES
 from adapters.billing.source import Columns, Source, open_source, require_columns
 from fintropy.errors import ConfigError
@@ -114,7 +114,7 @@ def _focus_columns(cols: Columns, tags: list[tuple[str, str]]) -> list[pl.Expr]:
     has_price = quantity.is_not_null() & price.is_not_null()
     # The report's unit price is the tenancy's price and myCost = unitPrice x quantity;
     # the product is recomputed so FOCUS's exact price x quantity check holds.
-    priced_cost = (price.cast(pl.Float64) * quantity.cast(pl.Float64)).cast(DECIMAL)
+    priced_cost = focus.multiply(price, quantity)
     unit = pl.coalesce(cols.get("cost/skuUnitDescription"), pl.lit("Units"))
     resource_id = cols.get("product/resourceId")
     ocid_type = resource_id.str.extract(r"^ocid1\.([a-z0-9_-]+)\.", 1)

@@ -89,10 +89,15 @@ def require_columns(
     have = set(present) or set(opened.columns)
     missing = [name for name in required if name not in have]
     if missing:
-        raise ConfigError(
-            f"{opened.label} is not a {export}: missing column(s) {', '.join(missing)}.",
-            f"Export a {export} and pass that file, or choose the matching provider.",
-        )
+        raise ConfigError(missing_columns_message(opened.label, missing, export), REMEDIATION)
+
+
+REMEDIATION = "Pass an export of the expected type, or choose the provider that matches the file."
+
+
+def missing_columns_message(label: str, missing: Iterable[str], export: str) -> str:
+    """The ConfigError text for a file that lacks columns of the expected export."""
+    return f"{label} is missing column(s) {', '.join(missing)}; expected export type: {export}."
 
 
 class Columns:
