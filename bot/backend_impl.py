@@ -251,7 +251,8 @@ class TemporalBackend:
                     tenant_id,
                     person[0] if person else f"unmapped:{user_id}",
                     "decision.refused",
-                    what.split(" ")[-1],
+                    # The finding the attempt was about when known; else the request itself.
+                    next((w for w in what.split() if w.startswith("f-")), "chat-request"),
                     actor_chat=f"{platform}:{workspace_id}/{user_id}",
                     details={"attempt": what, "reason": why},
                 )

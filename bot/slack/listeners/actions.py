@@ -117,6 +117,8 @@ async def _check_click(
     if claims is None:
         return None
     action = what.split()[0]
+    # From here the finding is known (the token verified), so refusals are audited against it.
+    what = f"{what} {claims.finding_id}"
     if not await require_role(deps, actor, origin, needed, action, what, reply):
         return None
     return actor, origin, claims
