@@ -14,8 +14,13 @@ from temporalio import activity
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
-from activities.findings import ApprovalContext, ApprovalContextInput, AuditInput, CardInput
-from activities.findings import StatusInput
+from activities.findings import (
+    ApprovalContext,
+    ApprovalContextInput,
+    AuditInput,
+    CardInput,
+    StatusInput,
+)
 from activities.remediation import FinishRunInput, RunInput, StepInput, StepResult
 from fintropy.domain import MessageRef
 from workflows.finding_workflow import (
@@ -44,9 +49,16 @@ class FakeWorld:
     def activities(self) -> list:
         @activity.defn(name="load_approval_context")
         def load(inp: ApprovalContextInput) -> ApprovalContext:
-            return ApprovalContext(self.status, "snapshot_and_delete_volume", True, "prod",
-                                   self.approvers, self.required, self.owners,
-                                   {p: p.title() for p in self.approvers})
+            return ApprovalContext(
+                self.status,
+                "snapshot_and_delete_volume",
+                True,
+                "prod",
+                self.approvers,
+                self.required,
+                self.owners,
+                {p: p.title() for p in self.approvers},
+            )
 
         @activity.defn(name="set_status")
         def set_status(inp: StatusInput) -> bool:
@@ -86,13 +98,22 @@ class FakeWorld:
             if inp.step == "restore_point":
                 return StepResult("succeeded", "snapshot snap-1", {"snapshot_id": "snap-1"})
             if inp.step == "execute":
-                return StepResult(self.execute_status, "deleted vol-1"
-                                  if self.execute_status == "succeeded" else "AccessDenied")
-            return StepResult("succeeded", "vol-1 is gone; snap-1 exists",
-                              dict(inp.restore_point))
+                return StepResult(
+                    self.execute_status,
+                    "deleted vol-1" if self.execute_status == "succeeded" else "AccessDenied",
+                )
+            return StepResult("succeeded", "vol-1 is gone; snap-1 exists", dict(inp.restore_point))
 
-        return [load, set_status, post_card, update_cards, record_audit, start_run, finish_run,
-                run_step]
+        return [
+            load,
+            set_status,
+            post_card,
+            update_cards,
+            record_audit,
+            start_run,
+            finish_run,
+            run_step,
+        ]
 
 
 async def _start(env, world: FakeWorld, timeout_s: int = 72 * 3600):
@@ -100,9 +121,13 @@ async def _start(env, world: FakeWorld, timeout_s: int = 72 * 3600):
 
     queue = f"tq-{uuid.uuid4().hex[:8]}"
     finding = f"f-{uuid.uuid4().hex[:12]}"
-    worker = Worker(env.client, task_queue=queue, workflows=[FindingWorkflow],
-                    activities=world.activities(),
-                    activity_executor=concurrent.futures.ThreadPoolExecutor(4))
+    worker = Worker(
+        env.client,
+        task_queue=queue,
+        workflows=[FindingWorkflow],
+        activities=world.activities(),
+        activity_executor=concurrent.futures.ThreadPoolExecutor(4),
+    )
     return worker, queue, finding, timeout_s
 
 
@@ -127,8 +152,11 @@ async def test_two_person_rule_needs_two_distinct_approvers(temporal_time_skippi
     worker, queue, finding, timeout_s = await _start(env, world)
     async with worker:
         handle = await env.client.start_workflow(
-            FindingWorkflow.run, FindingInput("t1", finding, timeout_s),
-            id=finding_workflow_id("t1", finding), task_queue=queue)
+            FindingWorkflow.run,
+            FindingInput("t1", finding, timeout_s),
+            id=finding_workflow_id("t1", finding),
+            task_queue=queue,
+        )
         await _wait_awaiting(handle)
 
         first = await handle.execute_update(FindingWorkflow.decide, _req("alice"))
@@ -137,15 +165,25 @@ async def test_two_person_rule_needs_two_distinct_approvers(temporal_time_skippi
         second = await handle.execute_update(FindingWorkflow.decide, _req("bob"))
         result = await handle.result()
 
-    assert first.accepted and first.approvals == 1 and first.required == 2
+    assert first.accepted
+    assert first.approvals == 1
+    assert first.required == 2
     assert "second, different approver" in again.value.cause.message
     assert second.message.startswith("Approved")
     assert result.status == "verified"
     assert result.approved_by == ["Alice", "Bob"]
-    assert world.steps == ["start_run", "plan", "restore_point", "execute", "verify",
-                           "finish_run:verified"]
+    assert world.steps == [
+        "start_run",
+        "plan",
+        "restore_point",
+        "execute",
+        "verify",
+        "finish_run:verified",
+    ]
     assert [a for a in world.audit if a[1].startswith("decision")] == [
-        ("alice", "decision.approved"), ("bob", "decision.approved")]
+        ("alice", "decision.approved"),
+        ("bob", "decision.approved"),
+    ]
     assert world.cards[-1] == ("verified", False)
 
 
@@ -158,15 +196,19 @@ async def test_two_person_rule_needs_two_distinct_approvers(temporal_time_skippi
         ("alice", "delete-everything", "", "must be approve or reject"),
     ],
 )
-async def test_refused_decisions_leave_no_trace(temporal_time_skipping_env, person, decision,
-                                                reason, expected):
+async def test_refused_decisions_leave_no_trace(
+    temporal_time_skipping_env, person, decision, reason, expected
+):
     env = temporal_time_skipping_env
     world = FakeWorld()
     worker, queue, finding, timeout_s = await _start(env, world)
     async with worker:
         handle = await env.client.start_workflow(
-            FindingWorkflow.run, FindingInput("t1", finding, timeout_s),
-            id=finding_workflow_id("t1", finding), task_queue=queue)
+            FindingWorkflow.run,
+            FindingInput("t1", finding, timeout_s),
+            id=finding_workflow_id("t1", finding),
+            task_queue=queue,
+        )
         await _wait_awaiting(handle)
 
         with pytest.raises(WorkflowUpdateFailedError) as refused:
@@ -175,7 +217,8 @@ async def test_refused_decisions_leave_no_trace(temporal_time_skipping_env, pers
         await handle.terminate("test done")
 
     assert expected in refused.value.cause.message
-    assert state.phase == "awaiting" and state.approvals == []
+    assert state.phase == "awaiting"
+    assert state.approvals == []
     assert not any(action.startswith("decision") for _actor, action in world.audit)
     assert world.steps == []
 
@@ -186,8 +229,11 @@ async def test_undecided_finding_expires_to_no_action(temporal_time_skipping_env
     worker, queue, finding, timeout_s = await _start(env, world, timeout_s=72 * 3600)
     async with worker:
         handle = await env.client.start_workflow(
-            FindingWorkflow.run, FindingInput("t1", finding, timeout_s),
-            id=finding_workflow_id("t1", finding), task_queue=queue)
+            FindingWorkflow.run,
+            FindingInput("t1", finding, timeout_s),
+            id=finding_workflow_id("t1", finding),
+            task_queue=queue,
+        )
         result = await handle.result()  # the server skips the 72 hours
 
         with pytest.raises(Exception) as late:  # noqa: PT011 - any refusal is right here
@@ -208,11 +254,15 @@ async def test_rejection_records_reason_and_disables_buttons(temporal_time_skipp
     worker, queue, finding, timeout_s = await _start(env, world)
     async with worker:
         handle = await env.client.start_workflow(
-            FindingWorkflow.run, FindingInput("t1", finding, timeout_s),
-            id=finding_workflow_id("t1", finding), task_queue=queue)
+            FindingWorkflow.run,
+            FindingInput("t1", finding, timeout_s),
+            id=finding_workflow_id("t1", finding),
+            task_queue=queue,
+        )
         await _wait_awaiting(handle)
         reply = await handle.execute_update(
-            FindingWorkflow.decide, _req("bob", "reject", "needed for quarter-end close"))
+            FindingWorkflow.decide, _req("bob", "reject", "needed for quarter-end close")
+        )
         result = await handle.result()
 
     assert reply.accepted
@@ -228,8 +278,11 @@ async def test_failed_action_is_never_reported_as_done(temporal_time_skipping_en
     worker, queue, finding, timeout_s = await _start(env, world)
     async with worker:
         handle = await env.client.start_workflow(
-            FindingWorkflow.run, FindingInput("t1", finding, timeout_s),
-            id=finding_workflow_id("t1", finding), task_queue=queue)
+            FindingWorkflow.run,
+            FindingInput("t1", finding, timeout_s),
+            id=finding_workflow_id("t1", finding),
+            task_queue=queue,
+        )
         await _wait_awaiting(handle)
         await handle.execute_update(FindingWorkflow.decide, _req("alice"))
         result = await handle.result()
@@ -248,10 +301,16 @@ async def test_second_start_with_same_finding_is_refused(temporal_time_skipping_
     worker, queue, finding, timeout_s = await _start(env, world)
     async with worker:
         handle = await env.client.start_workflow(
-            FindingWorkflow.run, FindingInput("t1", finding, timeout_s),
-            id=finding_workflow_id("t1", finding), task_queue=queue)
+            FindingWorkflow.run,
+            FindingInput("t1", finding, timeout_s),
+            id=finding_workflow_id("t1", finding),
+            task_queue=queue,
+        )
         with pytest.raises(WorkflowAlreadyStartedError):
             await env.client.start_workflow(
-                FindingWorkflow.run, FindingInput("t1", finding, timeout_s),
-                id=finding_workflow_id("t1", finding), task_queue=queue)
+                FindingWorkflow.run,
+                FindingInput("t1", finding, timeout_s),
+                id=finding_workflow_id("t1", finding),
+                task_queue=queue,
+            )
         await handle.terminate("test done")
