@@ -71,17 +71,8 @@ class MotoProcess:
     log_path: str
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop the child: close its stdin, then terminate it if it lingers."""
-        if self.process.poll() is None:
-            if self.process.stdin:
-                self.process.stdin.close()
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.terminate()
-                self.process.wait(timeout=timeout)
-        if self.process.stdout:
-            self.process.stdout.close()
+        """Stop the child (it holds nothing worth a graceful shutdown)."""
+        _stop(self.process, timeout)
 
     def __enter__(self) -> MotoProcess:
         """Use as a context manager that stops the server on exit."""
@@ -92,11 +83,54 @@ class MotoProcess:
         self.stop()
 
 
-def start_moto_process(*, seed_now: datetime | None = None, timeout: float = 120.0) -> MotoProcess:
-    """Start moto in a child process; with ``seed_now`` also seed the sandbox there.
+@dataclass
+class PendingMotoProcess:
+    """A child moto process that is starting (and maybe seeding); ``wait`` for it."""
+
+    process: subprocess.Popen[str]
+    log_path: str
+
+    def wait(self, timeout: float = 120.0) -> MotoProcess:
+        """Block until the child reports its endpoint (and manifest); return it running.
+
+        Raises ``RuntimeError`` naming the child's log file when it does not come up in time.
+        """
+        assert self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        line = self.process.stdout.readline() if ready else ""
+        if not line:
+            _stop(self.process, 5.0)
+            raise RuntimeError(f"moto did not start within {timeout:.0f} s; see {self.log_path}")
+        raw = json.loads(line)
+        manifest = None
+        if raw.get("manifest"):
+            from adapters.aws.sandbox import SandboxManifest
+
+            manifest = SandboxManifest.from_json(json.dumps(raw["manifest"]))
+        return MotoProcess(self.process, raw["endpoint_url"], manifest, self.log_path)
+
+    def stop(self) -> None:
+        """Stop the child without waiting for it to come up."""
+        _stop(self.process, 5.0)
+
+
+def _stop(process: subprocess.Popen[str], timeout: float) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    for stream in (process.stdin, process.stdout):
+        if stream:
+            stream.close()
+
+
+def spawn_moto_process(*, seed_now: datetime | None = None) -> PendingMotoProcess:
+    """Start moto in a child process without waiting; with ``seed_now`` it seeds the sandbox.
 
     Seeding in the child lets it back-date creation times (see ``adapters.aws.sandbox``).
-    Raises ``RuntimeError`` naming the child's log file when it does not come up in time.
     """
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_ROOT), env.get("PYTHONPATH")]))
@@ -104,33 +138,24 @@ def start_moto_process(*, seed_now: datetime | None = None, timeout: float = 120
     command = [sys.executable, "-m", "adapters.aws.moto_server"]
     if seed_now is not None:
         command += ["--seed-now", seed_now.isoformat()]
-    log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept open for the child's lifetime
+    with tempfile.NamedTemporaryFile(
         "w", prefix="fintropy-moto-", suffix=".log", delete=False
-    )
-    process = subprocess.Popen(
-        command,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-        env=env,
-        cwd=str(_ROOT),
-    )
-    log.close()
-    assert process.stdout is not None
-    ready, _, _ = select.select([process.stdout], [], [], timeout)
-    line = process.stdout.readline() if ready else ""
-    if not line:
-        process.kill()
-        process.wait()
-        raise RuntimeError(f"moto did not start within {timeout:.0f} s; see {log.name}")
-    raw = json.loads(line)
-    manifest = None
-    if raw.get("manifest"):
-        from adapters.aws.sandbox import SandboxManifest
+    ) as log:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            env=env,
+            cwd=str(_ROOT),
+        )
+    return PendingMotoProcess(process, log.name)
 
-        manifest = SandboxManifest.from_json(json.dumps(raw["manifest"]))
-    return MotoProcess(process, raw["endpoint_url"], manifest, log.name)
+
+def start_moto_process(*, seed_now: datetime | None = None, timeout: float = 120.0) -> MotoProcess:
+    """Start moto in a child process and wait until it serves (and has seeded, if asked)."""
+    return spawn_moto_process(seed_now=seed_now).wait(timeout)
 
 
 def _serve(seed_now: str | None) -> None:

@@ -122,17 +122,14 @@ def test_types_that_need_a_failed_list_are_withheld_not_guessed(
     ) in errors
 
 
-@pytest.mark.parametrize("mode", ["standard", "adaptive"])
-def test_throttled_calls_are_retried_and_then_succeed(
-    proxy: FaultProxy, moto_reset: str, mode: str
-) -> None:
+def test_throttled_calls_are_retried_and_then_succeed(proxy: FaultProxy, moto_reset: str) -> None:
     acct = account()
     volume = client(moto_reset, "ec2", acct).create_volume(Size=8, AvailabilityZone="us-east-1a")
     proxy.fail(
         "RequestLimitExceeded", service="ec2", operation="DescribeVolumes", status=503, times=1
     )
 
-    inventory = adapter(proxy.url, acct, max_attempts=3, retry_mode=mode).collect(acct, REGION, NOW)
+    inventory = adapter(proxy.url, acct, max_attempts=3).collect(acct, REGION, NOW)
 
     assert inventory.errors == ()
     assert _ids(inventory, "aws.ebs.volume") == {volume["VolumeId"]}
