@@ -319,29 +319,31 @@ def _backdate(entries: list[tuple[str, str, str, str, datetime]]) -> bool:
     for kind, account_id, region, resource_id, when in entries:
         plain = when.astimezone(UTC).replace(tzinfo=None)  # moto keeps naive UTC times
         if kind == "bucket":
-            s3_backends[account_id]["aws"].buckets[resource_id].creation_date = when
-            continue
-        if kind in ("load_balancer", "database"):
-            if kind == "load_balancer":
-                lb = elbv2_backends[account_id][region].load_balancers[resource_id]
-                lb.created_time = iso_8601_datetime_with_milliseconds(plain)
-            else:
-                db = rds_backends[account_id][region].databases[resource_id]
-                db.created = db.instance_create_time = plain
-            continue
-        ec2 = ec2_backends[account_id][region]
-        if kind == "instance":
-            ec2.get_instance(resource_id).launch_time = plain
-        elif kind == "stop":
-            ec2.get_instance(
-                resource_id
-            )._reason = f"User initiated ({plain:%Y-%m-%d %H:%M:%S} GMT)"
-        elif kind == "volume":
-            ec2.volumes[resource_id].create_time = plain
-        elif kind == "snapshot":
-            ec2.snapshots[resource_id].start_time = plain
-        elif kind == "image":
-            ec2.amis[resource_id].creation_date = plain
-        elif kind == "nat_gateway":
-            ec2.nat_gateways[resource_id]._created_at = plain
+            bucket = s3_backends[account_id]["aws"].buckets[resource_id]
+            bucket.creation_date = when.astimezone(UTC)
+        elif kind == "load_balancer":
+            lb = elbv2_backends[account_id][region].load_balancers[resource_id]
+            lb.created_time = iso_8601_datetime_with_milliseconds(plain)
+        elif kind == "database":
+            db = rds_backends[account_id][region].databases[resource_id]
+            db.created = db.instance_create_time = plain
+        else:
+            _backdate_ec2(ec2_backends[account_id][region], kind, resource_id, plain)
     return True
+
+
+def _backdate_ec2(ec2: Any, kind: str, resource_id: str, when: datetime) -> None:
+    """Set one EC2 object's creation (or stop) time in moto's backend."""
+    if kind == "instance":
+        ec2.get_instance(resource_id).launch_time = when
+    elif kind == "stop":
+        reason = f"User initiated ({when:%Y-%m-%d %H:%M:%S} GMT)"  # AWS's wording
+        ec2.get_instance(resource_id)._reason = reason
+    elif kind == "volume":
+        ec2.volumes[resource_id].create_time = when
+    elif kind == "snapshot":
+        ec2.snapshots[resource_id].start_time = when
+    elif kind == "image":
+        ec2.amis[resource_id].creation_date = when
+    elif kind == "nat_gateway":
+        ec2.nat_gateways[resource_id]._created_at = when

@@ -192,3 +192,12 @@ def test_a_refused_role_assumption_is_reported_for_the_whole_account_and_region(
     assert inventory.resources == ()
     assert [(e.service, e.code) for e in inventory.errors] == [("sts", "AccessDenied")]
     assert "sts:AssumeRole was refused" in inventory.errors[0].message
+
+
+def test_assumed_credentials_are_reused_across_calls(proxy: FaultProxy) -> None:
+    acct = account()
+    reader = adapter(proxy.url, acct)
+
+    reader.collect_many([acct], ["us-east-1", "eu-west-1"], NOW, max_concurrency=1)
+
+    assert [c for c in proxy.calls if c[2] == "AssumeRole"] == [("sts", REGION, "AssumeRole")]
