@@ -20,17 +20,24 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SLACK_EVENTS_PATH = "/slack/events"
+TEAMS_MESSAGES_PATH = "/api/messages"
 HEALTH_PATH = "/healthz"
 
 
 def build_web_app(
-    slack_app: AsyncApp | None, *, events_path: str = SLACK_EVENTS_PATH
+    slack_app: AsyncApp | None,
+    *,
+    events_path: str = SLACK_EVENTS_PATH,
+    teams_handler: Callable[[web.Request], Awaitable[web.Response]] | None = None,
 ) -> web.Application:
-    """An aiohttp application serving ``slack_app`` (when given) and the health check."""
+    """An aiohttp application serving ``slack_app`` and ``teams_handler`` (when given)."""
     web_app = web.Application(client_max_size=1024 * 1024)
     web_app.router.add_get(HEALTH_PATH, _health)
     if slack_app is not None:
         web_app.router.add_post(events_path, _slack_handler(slack_app))
+    if teams_handler is not None:
+        # bot.teams.app.TeamsApp.handle: the Bot Framework messaging endpoint.
+        web_app.router.add_post(TEAMS_MESSAGES_PATH, teams_handler)
     return web_app
 
 

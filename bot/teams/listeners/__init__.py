@@ -1,0 +1,1 @@
+"""Teams handlers, one module per surface: @mention commands, card actions, installations."""
