@@ -8,6 +8,7 @@ tests at the end, which sign genuine RS256 tokens with a key the connector serve
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -90,6 +91,7 @@ async def test_help_replies_in_the_thread_with_every_command(http, connector) ->
     assert call.conversation_id == f"{CHANNEL};messageid=1700000000001"
     assert call.path.endswith("/activities/1700000000001")
     assert call.body["replyToId"] == "1700000000001"
+    assert call.body["text"].startswith("**Fintropy** finds cloud waste")
     for usage in ("@Fintropy findings", "@Fintropy show ID", "@Fintropy reject ID REASON"):
         assert usage in call.body["text"]
     assert "/fintropy" not in call.body["text"]
@@ -369,8 +371,8 @@ async def test_refresh_shows_buttons_to_approvers_and_status_to_viewers(
 
 
 async def test_refresh_of_a_decided_finding_has_no_buttons(http, connector, backend) -> None:
-    backend.cards[(TENANT, FID)] = backend.cards[(TENANT, FID)].__class__(
-        **{**backend.cards[(TENANT, FID)].__dict__, "status": "remediated"}
+    backend.cards[(TENANT, FID)] = dataclasses.replace(
+        backend.cards[(TENANT, FID)], status="remediated"
     )
 
     body = await _click(http, connector, "refresh")
