@@ -189,6 +189,10 @@ def _convert(
     blanks = [n for n in _STRING_INPUTS if cols.dtype(n) == pl.String]
     frame = frame.with_columns(null_if_blank(pl.col(n)).alias(n) for n in blanks)
     frame = frame.with_columns(_base_columns(cols, unused, _date_formats(frame, cols)))
+    frame = focus.join_units(frame, null_if_blank(cols.get("pricing_unit")), "_unit")
+    frame = focus.join_lookup(
+        frame, pl.col("x_ServiceCode"), _service_table(), ["_category", "_subcategory"]
+    )
     frame = frame.with_columns(_flag_columns(cols))
     frame = frame.with_columns(_priced_columns(cols))
     frame = frame.with_columns(_derived_columns(cols, tag_columns, variant))
@@ -222,6 +226,18 @@ def _unused_commitment(cols: Columns) -> pl.Expr:
         .then(sp_unused)
         .otherwise(zero())
     )
+
+
+def _service_table() -> dict[str, tuple[str | None, str | None]]:
+    """AWS product code -> (ServiceCategory, ServiceSubcategory)."""
+    categories = aws_categories()
+    table: dict[str, tuple[str | None, str | None]] = {}
+    for code in set(categories) | set(AWS_SUBCATEGORIES):
+        category = categories.get(code, "Other")
+        sub = AWS_SUBCATEGORIES.get(code)
+        # A subcategory belongs to exactly one category; keep it only under that one.
+        table[code] = (category, sub if focus.SUBCATEGORY_PARENT.get(sub) == category else None)
+    return table
 
 
 def _date_formats(frame: pl.LazyFrame, cols: Columns) -> tuple[str, ...]:
@@ -268,7 +284,6 @@ def _base_columns(cols: Columns, unused: pl.Expr, fmt: tuple[str, ...]) -> list[
         ).alias("BillingPeriodEnd"),
         focus.currency_code(pl.col("line_item_currency_code")).alias("BillingCurrency"),
         to_decimal(cols.get("line_item_usage_amount")).alias("_usage_amount"),
-        focus.normalise_unit(null_if_blank(cols.get("pricing_unit"))).alias("_unit"),
         null_if_blank(cols.get("line_item_product_code")).alias("x_ServiceCode"),
         item_type.alias("x_LineItemType"),
         null_if_blank(cols.get("line_item_usage_type")).alias("x_UsageType"),
@@ -462,7 +477,7 @@ def _derived_columns(
     consumed = is_usage & pl.col("_usage_amount").is_not_null()
 
     product_code = pl.col("x_ServiceCode")
-    service_category = focus.lookup(product_code, aws_categories(), "Other")
+    service_category = pl.col("_category").fill_null("Other")
     service_name = pl.coalesce(
         cols.get("product_product_name"),
         cols.get("product_servicename"),
@@ -545,9 +560,9 @@ def _derived_columns(
         .alias("ResourceType"),
         service_name.alias("ServiceName"),
         service_category.alias("ServiceCategory"),
-        focus.subcategory_or_other(
-            focus.lookup(product_code, AWS_SUBCATEGORIES), service_category
-        ).alias("ServiceSubcategory"),
+        focus.subcategory_or_other(pl.col("_subcategory"), service_category).alias(
+            "ServiceSubcategory"
+        ),
         sku_id.alias("SkuId"),
         sku_price_id.alias("SkuPriceId"),
         pl.when(sku_id.is_null())

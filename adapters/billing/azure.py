@@ -172,6 +172,7 @@ def _is_commitment(cols: Columns) -> pl.Expr:
 def _convert(frame: pl.LazyFrame, cols: _AzureColumns, variant: str, account: str) -> pl.LazyFrame:
     blanks = [n for n, dtype in cols.schema.items() if dtype == pl.String]
     frame = frame.with_columns(null_if_blank(pl.col(n)).alias(n) for n in blanks)
+    frame = _join_lookups(frame, cols)
     frame = frame.with_columns(_base_columns(frame, cols))
     frame = frame.with_columns(_cost_columns(cols, variant))
     frame = frame.with_columns(_focus_columns(cols, account))
@@ -179,6 +180,32 @@ def _convert(frame: pl.LazyFrame, cols: _AzureColumns, variant: str, account: st
         pl.col("EffectiveCost").alias("PricingCurrencyEffectiveCost")
         if not cols.has_role("cost_pricing")
         else pl.col("_pricing_effective").alias("PricingCurrencyEffectiveCost")
+    )
+
+
+def _join_lookups(frame: pl.LazyFrame, cols: _AzureColumns) -> pl.LazyFrame:
+    """Units, services and regions from Microsoft's open-data tables (streaming joins)."""
+    frame = focus.join_lookup(
+        frame, cols.get("unitofmeasure"), azure_pricing_units(), ["_block_text", "_unit_focus"]
+    )
+    service = ["_name", "_category", "_subcategory"]
+    frame = focus.join_lookup(
+        frame,
+        _arm_type(cols.get("resourceid")),
+        azure_service_by_type(),
+        [f"_by_type{c}" for c in service],
+    )
+    frame = focus.join_lookup(
+        frame,
+        cols.get("consumedservice").str.to_lowercase(),
+        azure_service_by_consumed(),
+        [f"_by_consumed{c}" for c in service],
+    )
+    return focus.join_lookup(
+        frame,
+        cols.get("resourcelocation").str.to_lowercase(),
+        azure_regions(),
+        ["_region_id", "_region_name"],
     )
 
 
@@ -216,11 +243,8 @@ def _base_columns(frame: pl.LazyFrame, cols: _AzureColumns) -> list[pl.Expr]:
             + cols.get("reservationid")
         ),
     )
-    unit_info = azure_pricing_units()
-    block = focus.lookup(
-        cols.get("unitofmeasure"), {k: v[0] for k, v in unit_info.items()}, "1"
-    ).cast(pl.Float64, strict=False)
-    unit = focus.lookup(cols.get("unitofmeasure"), {k: v[1] for k, v in unit_info.items()})
+    block = pl.col("_block_text").cast(pl.Float64, strict=False)
+    unit = pl.col("_unit_focus")
     return [
         charge_date.alias("ChargePeriodStart"),
         charge_date.dt.offset_by("1d").alias("ChargePeriodEnd"),
@@ -347,31 +371,19 @@ def _focus_columns(cols: _AzureColumns, account: str) -> list[pl.Expr]:
     cd_quantity = pl.when(cd_id.is_not_null() & (charge_type != "Refund")).then(pl.col("_quantity"))
     resource_id = cols.get("resourceid")
     arm_type = _arm_type(resource_id)
-    by_type = azure_service_by_type()
-    by_consumed = azure_service_by_consumed()
     consumed = cols.get("consumedservice").str.to_lowercase()
 
-    def service(index: int, fallback: pl.Expr) -> pl.Expr:
-        return pl.coalesce(
-            focus.lookup(arm_type, {k: v[index] for k, v in by_type.items()}),
-            focus.lookup(consumed, {k: v[index] for k, v in by_consumed.items()}),
-            fallback,
-        )
+    def service(field: str, fallback: pl.Expr) -> pl.Expr:
+        return pl.coalesce(pl.col(f"_by_type_{field}"), pl.col(f"_by_consumed_{field}"), fallback)
 
-    service_category = service(1, pl.lit("Other"))
-    regions = azure_regions()
+    service_category = service("category", pl.lit("Other"))
     location = cols.get("resourcelocation")
     location_key = location.str.to_lowercase()
     region_known = location.is_not_null() & ~location_key.is_in(("unassigned", "global", ""))
     region_id = pl.when(region_known).then(
-        pl.coalesce(
-            focus.lookup(location_key, {k: v[0] for k, v in regions.items()}),
-            location_key.str.replace_all(" ", ""),
-        )
+        pl.coalesce(pl.col("_region_id"), location_key.str.replace_all(" ", ""))
     )
-    region_name = pl.when(region_known).then(
-        pl.coalesce(focus.lookup(location_key, {k: v[1] for k, v in regions.items()}), location)
-    )
+    region_name = pl.when(region_known).then(pl.coalesce(pl.col("_region_name"), location))
     subscription = cols.role("subscription")
     sub_id = pl.when(subscription.is_not_null()).then(
         pl.when(subscription.str.starts_with("/subscriptions/"))
@@ -458,11 +470,13 @@ def _focus_columns(cols: _AzureColumns, account: str) -> list[pl.Expr]:
         pl.when(resource_id.is_not_null())
         .then(pl.coalesce(arm_type, consumed, pl.lit("unknown")))
         .alias("ResourceType"),
-        service(0, pl.coalesce(cols.get("metercategory"), pl.lit("Azure"))).alias("ServiceName"),
-        service_category.alias("ServiceCategory"),
-        focus.subcategory_or_other(service(2, focus.null_string()), service_category).alias(
-            "ServiceSubcategory"
+        service("name", pl.coalesce(cols.get("metercategory"), pl.lit("Azure"))).alias(
+            "ServiceName"
         ),
+        service_category.alias("ServiceCategory"),
+        focus.subcategory_or_other(
+            service("subcategory", focus.null_string()), service_category
+        ).alias("ServiceSubcategory"),
         sku_id.alias("SkuId"),
         sku_price_id.alias("SkuPriceId"),
         pl.when(sku_id.is_not_null()).then(cols.get("metername")).alias("SkuMeter"),

@@ -12,7 +12,7 @@ runs per row.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -335,24 +335,24 @@ def currency_code(expr: pl.Expr) -> pl.Expr:
 
 
 def json_string(expr: pl.Expr) -> pl.Expr:
-    """A value as a JSON string literal (quoted, escaped), computed column-wise.
+    """A value as a JSON string literal (quoted, escaped), computed column-wise; null stays null.
 
     polars' struct encoder does the escaping; the wrapper object is cut away afterwards.
     """
-    encoded = pl.struct(expr.cast(STRING).alias("v")).struct.json_encode()
-    return encoded.str.slice(5).str.strip_suffix("}")
+    text = expr.cast(STRING)
+    encoded = pl.struct(text.alias("v")).struct.json_encode()
+    return pl.when(text.is_not_null()).then(encoded.str.slice(5).str.strip_suffix("}"))
 
 
 def json_object(members: Iterable[tuple[str, pl.Expr]]) -> pl.Expr:
     """A JSON object built column-wise from (key, value expression) pairs.
 
-    Null or blank values leave their key out; a row with no members gets null, not ``{}``.
+    Null or empty values leave their key out; a row with no members gets null, not ``{}``.
     Values are written as JSON strings.
     """
     parts = [
-        pl.when(null_if_blank(value).is_not_null()).then(
-            pl.lit(json_key(key) + ":") + json_string(value)
-        )
+        # A null value makes the whole part null, and concat_str skips null parts.
+        pl.lit(json_key(key) + ":") + json_string(pl.when(value != "").then(value))
         for key, value in members
     ]
     if not parts:
@@ -400,42 +400,74 @@ def empty_object_to_null(expr: pl.Expr) -> pl.Expr:
     return pl.when(compact == "{}").then(None).otherwise(text)
 
 
-# Spelling fixes that bring provider units to the FOCUS unit format without changing their
-# meaning: abbreviations spelled out, time units capitalised and pluralised after a hyphen.
-_UNIT_REWRITES: tuple[tuple[str, str], ...] = (
-    (r"^Hrs?$", "Hours"),
-    (r"-(?:Hrs?|Hour)$", "-Hours"),
-    (r"-(?:Mo|Mos|Month)$", "-Months"),
-    (r"^Obj-", "Object-"),
-)
+# Provider unit spellings -> FOCUS unit format, same meaning: abbreviations spelled out, time
+# units capitalised and plural after a hyphen. Applied as a dictionary lookup (cheap on
+# hundreds of millions of rows); units not listed pass through unchanged.
+UNIT_SPELLINGS: dict[str, str] = {
+    "Hrs": "Hours",
+    "Hr": "Hours",
+    "hrs": "Hours",
+    "GB-Mo": "GB-Months",
+    "GB-Month": "GB-Months",
+    "GB-Hrs": "GB-Hours",
+    "GB-Hr": "GB-Hours",
+    "Obj-Month": "Object-Months",
+    "LCU-Hrs": "LCU-Hours",
+    "IdleLCU-Hr": "IdleLCU-Hours",
+    "ConsumedLCU-Hrs": "ConsumedLCU-Hours",
+    "vCPU-Hours": "vCPU-Hours",
+    "ReadCapacityUnit-Hrs": "ReadCapacityUnit-Hours",
+    "WriteCapacityUnit-Hrs": "WriteCapacityUnit-Hours",
+    "IOPS-Mo": "IOPS-Months",
+    "MBPS-Mo": "MBPS-Months",
+    "GiBps-mo": "GiBps-Months",
+    "Tag-Mo": "Tag-Months",
+    "NatGateway-Hours": "NatGateway-Hours",
+    "ACU-Hr": "ACU-Hours",
+    "DPU-Hour": "DPU-Hours",
+    "Instance-Hrs": "Instance-Hours",
+}
 
 
-def normalise_unit(expr: pl.Expr, mapping: dict[str, str] | None = None) -> pl.Expr:
-    """A unit in FOCUS unit format where a known spelling fix exists, else unchanged.
+def join_lookup(
+    frame: pl.LazyFrame,
+    key: pl.Expr,
+    table: Mapping[str, str | tuple[str | None, ...]],
+    columns: Sequence[str],
+) -> pl.LazyFrame:
+    """Left-join a small lookup table on ``key``, adding ``columns`` (null for unknown keys).
 
-    ``mapping`` holds whole-value replacements for a provider's own unit words.
+    A join rather than ``replace``: polars' streaming engine runs joins against a small build
+    side in bounded memory, while ``replace``/``replace_strict`` fall back to the in-memory
+    engine and would hold the whole column.
     """
-    text = expr
-    if mapping:
-        text = text.replace(mapping)
-    for pattern, replacement in _UNIT_REWRITES:
-        text = text.str.replace(pattern, replacement)
-    return text
+    key_name = f"_key_{columns[0]}"
+    rows = [(k, *(v if isinstance(v, tuple) else (v,))) for k, v in table.items()]
+    right = pl.LazyFrame(
+        rows, schema={key_name: STRING, **dict.fromkeys(columns, STRING)}, orient="row"
+    )
+    return (
+        frame.with_columns(key.cast(STRING).alias(key_name))
+        .join(right, on=key_name, how="left", maintain_order="left")
+        .drop(key_name)
+    )
+
+
+def join_units(
+    frame: pl.LazyFrame, raw: pl.Expr, name: str, mapping: Mapping[str, str] | None = None
+) -> pl.LazyFrame:
+    """Add column ``name``: ``raw`` in FOCUS unit spelling where known, else unchanged."""
+    table = {**UNIT_SPELLINGS, **(mapping or {})}
+    frame = frame.with_columns(raw.alias(f"{name}_raw"))
+    frame = join_lookup(frame, pl.col(f"{name}_raw"), table, [f"{name}_focus"])
+    return frame.with_columns(
+        pl.coalesce(pl.col(f"{name}_focus"), pl.col(f"{name}_raw")).alias(name)
+    ).drop(f"{name}_raw", f"{name}_focus")
 
 
 def subcategory_or_other(subcategory: pl.Expr, category: pl.Expr) -> pl.Expr:
     """The mapped ServiceSubcategory, or ``Other (<category>)`` when no mapping exists."""
     return pl.coalesce(subcategory, pl.lit("Other (") + category + pl.lit(")"))
-
-
-def lookup(expr: pl.Expr, mapping: dict[str, str], default: str | None = None) -> pl.Expr:
-    """Map values through a small dictionary (vectorised); unmapped values give ``default``."""
-    return expr.replace_strict(
-        list(mapping.keys()),
-        list(mapping.values()),
-        default=pl.lit(default, dtype=STRING),
-        return_dtype=STRING,
-    )
 
 
 def multiply(*factors: pl.Expr) -> pl.Expr:

@@ -176,9 +176,34 @@ def to_focus(source: Source, *, variant: str = "auto") -> pl.LazyFrame:
     frame = _with_all_fields(opened)
     cols = Columns(frame.collect_schema())
     frame = frame.with_columns(_base_columns(cols))
-    charges = focus.select_focus(frame.with_columns(_charge_columns()), _EXTRA)
-    credits = focus.select_focus(_credit_rows(frame), _EXTRA)
-    return pl.concat([charges, credits], how="vertical")
+    frame = focus.join_lookup(frame, pl.col("ServiceName"), gcp_categories(), ["_category"])
+    frame = focus.join_units(frame, _field("usage", "pricing_unit"), "_pricing_unit", UNITS)
+    frame = focus.join_units(frame, _field("usage", "unit"), "_usage_unit", UNITS)
+
+    # One pass: each export row is exploded into itself (``_credit`` null) and one row per
+    # promotional credit. Two branches over one scan would make polars buffer the whole
+    # input for the second branch.
+    credit_type = cols.dtype("credits").inner  # type: ignore[union-attr]
+    promotions = pl.col("credits").list.eval(
+        pl.element().filter(~pl.element().struct.field("type").is_in(DISCOUNT_CREDITS))
+    )
+    parts = pl.concat_list(
+        pl.lit(None, dtype=credit_type).implode(),
+        promotions.fill_null(pl.lit([], dtype=pl.List(credit_type))),
+    )
+    frame = frame.with_columns(parts.alias("_credit")).explode("_credit")
+
+    is_credit = pl.col("_credit").is_not_null()
+    charge = {e.meta.output_name(): e for e in _charge_columns()}
+    credit = {e.meta.output_name(): e for e in _credit_columns()}
+    merged = [
+        pl.when(is_credit)
+        .then(credit.get(name, pl.col(name)))
+        .otherwise(charge.get(name, pl.col(name)))
+        .alias(name)
+        for name in {**charge, **credit}
+    ]
+    return focus.select_focus(frame.with_columns(merged), _EXTRA)
 
 
 def _open(source: Source) -> OpenedSource:
@@ -315,7 +340,7 @@ def _charge_columns() -> list[pl.Expr]:
     is_spend = cud.struct.field("type") == "COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE"
     resource = focus.null_if_blank(_field("resource", "global_name"))
     region = focus.null_if_blank(_field("location", "region"))
-    service_category = focus.lookup(pl.col("ServiceName"), gcp_categories(), "Other")
+    service_category = pl.col("_category").fill_null("Other")
     sku_id = pl.when(cost_type != "tax").then(_field("sku", "id"))
     return [
         category.alias("ChargeCategory"),
@@ -354,17 +379,13 @@ def _charge_columns() -> list[pl.Expr]:
         pl.col("BillingCurrency").alias("PricingCurrency"),
         quantity.alias("PricingQuantity"),
         pl.when(quantity.is_not_null())
-        .then(
-            pl.coalesce(
-                focus.normalise_unit(_field("usage", "pricing_unit"), UNITS), pl.lit("Units")
-            )
-        )
+        .then(pl.coalesce(pl.col("_pricing_unit"), pl.lit("Units")))
         .alias("PricingUnit"),
         pl.when(is_usage & ~is_commitment_fee)
         .then(to_decimal(_field("usage", "amount")))
         .alias("ConsumedQuantity"),
         pl.when(is_usage & ~is_commitment_fee & _field("usage", "amount").is_not_null())
-        .then(pl.coalesce(focus.normalise_unit(_field("usage", "unit"), UNITS), pl.lit("Units")))
+        .then(pl.coalesce(pl.col("_usage_unit"), pl.lit("Units")))
         .alias("ConsumedUnit"),
         pl.when(~is_priced)
         .then(None)
@@ -388,11 +409,7 @@ def _charge_columns() -> list[pl.Expr]:
         pl.when(cud_id.is_not_null()).then(pl.lit("Used")).alias("CommitmentDiscountStatus"),
         pl.when(commitment_id.is_not_null()).then(quantity).alias("CommitmentDiscountQuantity"),
         pl.when(commitment_id.is_not_null() & quantity.is_not_null())
-        .then(
-            pl.coalesce(
-                focus.normalise_unit(_field("usage", "pricing_unit"), UNITS), pl.lit("Units")
-            )
-        )
+        .then(pl.coalesce(pl.col("_pricing_unit"), pl.lit("Units")))
         .alias("CommitmentDiscountUnit"),
         focus.null_string().alias("CapacityReservationId"),
         focus.null_string().alias("CapacityReservationStatus"),
@@ -453,14 +470,9 @@ def _account_columns() -> list[pl.Expr]:
     ]
 
 
-def _credit_rows(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """One ``Credit`` row per promotional (non-discount) credit of each export row."""
+def _credit_columns() -> list[pl.Expr]:
+    """The FOCUS columns of a ``Credit`` row made from one promotional credit (``_credit``)."""
     credit = pl.col("_credit")
-    rows = (
-        frame.with_columns(pl.col("credits").alias("_credit"))
-        .explode("_credit")
-        .filter(credit.is_not_null() & ~credit.struct.field("type").is_in(DISCOUNT_CREDITS))
-    )
     amount = to_decimal(credit.struct.field("amount")).fill_null(zero())
     priced_nulls = [
         "ListUnitPrice",
@@ -493,8 +505,8 @@ def _credit_rows(frame: pl.LazyFrame) -> pl.LazyFrame:
     ]
     resource = focus.null_if_blank(_field("resource", "global_name"))
     region = focus.null_if_blank(_field("location", "region"))
-    service_category = focus.lookup(pl.col("ServiceName"), gcp_categories(), "Other")
-    return rows.with_columns(
+    service_category = pl.col("_category").fill_null("Other")
+    return [
         pl.lit("Credit").alias("ChargeCategory"),
         pl.when(pl.col("ChargePeriodStart") < pl.col("BillingPeriodStart"))
         .then(pl.lit("Correction"))
@@ -524,7 +536,7 @@ def _credit_rows(frame: pl.LazyFrame) -> pl.LazyFrame:
         ),
         _tags().alias("Tags"),
         credit.struct.field("type").alias("x_CreditType"),
-    )
+    ]
 
 
 _COST_NAMES = (

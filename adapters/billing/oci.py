@@ -71,6 +71,9 @@ def to_focus(source: Source, *, variant: str = "cost-report") -> pl.LazyFrame:
     )
     formats = _date_formats(frame, cols)
     frame = frame.with_columns(_base_columns(cols, formats))
+    frame = focus.join_lookup(
+        frame, pl.col("ServiceName"), OCI_SERVICES, ["_category", "_subcategory"]
+    )
     frame = frame.with_columns(_focus_columns(cols, tags))
     extra = ["x_ReferenceNo", "x_BackReferenceNo", "x_SubscriptionId", "x_OverageFlag"]
     return focus.select_focus(frame, extra)
@@ -107,8 +110,8 @@ def _base_columns(cols: Columns, formats: tuple[str, ...]) -> list[pl.Expr]:
 
 def _focus_columns(cols: Columns, tags: list[tuple[str, str]]) -> list[pl.Expr]:
     service = pl.col("ServiceName")
-    category = focus.lookup(service, {k: v[0] for k, v in OCI_SERVICES.items()}, "Other")
-    subcategory = focus.lookup(service, {k: v[1] for k, v in OCI_SERVICES.items()})
+    category = pl.col("_category").fill_null("Other")
+    subcategory = pl.col("_subcategory")
     quantity = pl.col("PricingQuantity")
     price = pl.col("ListUnitPrice")
     has_price = quantity.is_not_null() & price.is_not_null()

@@ -32,6 +32,10 @@ from fintropy.errors import ConfigError
 logger = logging.getLogger(__name__)
 
 FORMATS = ("parquet", "csv")
+# Rows per Parquet row group. Each open partition buffers up to one row group before writing,
+# so this bounds memory (about 100 MB per partition at 60 FOCUS columns) while keeping row
+# groups large enough for fast scans.
+ROW_GROUP_ROWS = 65_536
 PARTITION_PREFIX = "billing_period="
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -71,7 +75,15 @@ def write_focus(
     )
     try:
         if fmt == "parquet":
-            lf.sink_parquet(target, mkdir=True, engine="streaming")
+            # No column statistics: min/max over ~40 string columns costs a quarter of the
+            # write time, and readers prune by the billing_period folders instead.
+            lf.sink_parquet(
+                target,
+                mkdir=True,
+                engine="streaming",
+                row_group_size=ROW_GROUP_ROWS,
+                statistics=False,
+            )
         else:
             lf.sink_csv(
                 target, mkdir=True, engine="streaming", datetime_format=FOCUS_DATETIME_FORMAT

@@ -107,11 +107,12 @@ def test_azure_style_tags_get_their_braces() -> None:
         ("LCU-Hrs", "LCU-Hours"),
         ("Obj-Month", "Object-Months"),
         ("Requests", "Requests"),
+        (None, None),
     ],
 )
-def test_units_are_spelled_in_focus_unit_format(raw: str, expected: str) -> None:
-    frame = pl.DataFrame({"u": [raw]})
-    assert frame.select(focus.normalise_unit(pl.col("u"))).item() == expected
+def test_units_are_spelled_in_focus_unit_format(raw: str | None, expected: str | None) -> None:
+    frame = pl.LazyFrame({"u": [raw]})
+    assert focus.join_units(frame, pl.col("u"), "unit").collect()["unit"].item() == expected
 
 
 def test_currency_codes_are_trimmed_and_upper_case() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from adapters.billing import focus
+from adapters.billing import aws_cur, azure, focus, gcp, oci
 from adapters.billing.ingest import ingest, summary
 from adapters.billing.writer import scan_focus, write_focus
 from fintropy.errors import ConfigError
@@ -145,3 +145,29 @@ def test_summary_refuses_unknown_groupings_and_empty_folders(tmp_path: Path) -> 
         summary(tmp_path, by="colour")
     with pytest.raises(ConfigError, match="No FOCUS data"):
         summary(tmp_path, by="service")
+
+
+def _in_memory_fallbacks(lf: pl.LazyFrame) -> list[str]:
+    """Nodes of the streaming plan that polars would run on its in-memory engine instead."""
+    graph = lf.show_graph(engine="streaming", plan_stage="physical", raw_output=True)
+    return [line for line in graph.splitlines() if 'fillcolor="0.0 0.3 1.0"' in line]
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [
+        lambda: aws_cur.to_focus(AWS_CUR2),
+        lambda: aws_cur.to_focus(AWS_LEGACY),
+        lambda: azure.to_focus_combined(AZURE_EA_ACTUAL, AZURE_EA_AMORTIZED),
+        lambda: gcp.to_focus(GCP_EXPORT),
+        lambda: oci.to_focus(OCI_REPORT),
+    ],
+)
+def test_conversions_run_entirely_on_the_streaming_engine(convert) -> None:  # noqa: ANN001
+    """Bounded memory: no step falls back to polars' in-memory engine (which holds a whole
+    column), and no scan feeds two branches (which would buffer the input)."""
+    lf = convert()
+    assert _in_memory_fallbacks(lf) == []
+    assert "multiplexer" not in lf.show_graph(
+        engine="streaming", plan_stage="physical", raw_output=True
+    )
