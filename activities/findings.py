@@ -140,7 +140,7 @@ class FindingActivities:
             raise ValueError(f"finding {inp.finding_id} does not exist")
         return repo.finding_card(
             finding,
-            status=inp.status,
+            status=inp.status or finding.status,
             decided_by=tuple(inp.decided_by),
             outcome=inp.outcome,
             buttons_enabled=inp.buttons_enabled,

@@ -106,7 +106,17 @@ class RemediationActivities:
                     type="not_actionable",
                     non_retryable=True,
                 )
-            if inp.step in ("restore_point", "execute"):
+            restore_point = dict(inp.restore_point)
+            if inp.step == "restore" and not restore_point:
+                recorded = repo.get_outcome(session, inp.tenant_id, inp.run_id, "restore_point")
+                if recorded is None or not recorded.restore_point:
+                    raise ApplicationError(
+                        f"run {inp.run_id} recorded no restore point, so it cannot be restored",
+                        type="no_restore_point",
+                        non_retryable=True,
+                    )
+                restore_point = dict(recorded.restore_point)
+            if inp.step in ("restore_point", "execute", "restore"):
                 # A restarted worker must not take a second snapshot or act twice: reuse what
                 # an earlier attempt already recorded for this run.
                 earlier = repo.get_outcome(session, inp.tenant_id, inp.run_id, inp.step)
@@ -142,7 +152,7 @@ class RemediationActivities:
         elif inp.step == "verify":
             outcome = adapter.verify(action, ref, inp.restore_point)
         elif inp.step == "restore":
-            outcome = adapter.restore(action, ref, inp.restore_point)
+            outcome = adapter.restore(action, ref, restore_point)
         else:
             raise ApplicationError(f"unknown step {inp.step}", type="bad_step", non_retryable=True)
         with tenant_session(self._engine, inp.tenant_id) as session:

@@ -103,6 +103,10 @@ class Backend(Protocol):
         """Approve or reject (``decision`` in {"approve", "reject"}); refusals are audited."""
         ...
 
+    async def restore(self, actor: Actor, run_id: str) -> DecisionResult:
+        """Undo a remediation run from its restore point; refusals are audited."""
+        ...
+
     async def start_scan(self, actor: Actor) -> str:
         """Start a scan of the actor's tenant; return the scan id."""
         ...

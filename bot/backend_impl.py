@@ -187,6 +187,65 @@ class TemporalBackend:
             return DecisionResult(False, msg)
         return DecisionResult(True, reply.message)
 
+    async def restore(self, actor: Actor, run_id: str) -> DecisionResult:
+        """Undo a remediation run from its restore point (approvers only; audited)."""
+        from temporalio.common import WorkflowIDReusePolicy
+        from temporalio.exceptions import WorkflowAlreadyStartedError
+
+        from workflows.restore_workflow import (
+            RestoreInput,
+            RestoreResult,
+            RestoreWorkflow,
+            restore_workflow_id,
+        )
+
+        async def refuse(msg: str) -> DecisionResult:
+            await self.record_refusal(
+                actor.tenant_id,
+                actor.platform,
+                actor.workspace_id,
+                actor.user_id,
+                f"restore {run_id}",
+                msg,
+            )
+            return DecisionResult(False, msg)
+
+        if not actor.role.at_least(Role.APPROVER):
+            return await refuse("Restoring a run needs the approver role in this tenant.")
+
+        def load() -> Any:
+            with tenant_session(self._engine, actor.tenant_id) as session:
+                detail = repo.get_run(session, actor.tenant_id, run_id)
+                return detail.run if detail else None
+
+        run = await self._db(load)
+        if run is None:
+            return await refuse(f"There is no remediation run {run_id} in this tenant.")
+        if run.dry_run:
+            return await refuse(f"Run {run_id} was a dry run: it changed nothing to restore.")
+        wf_id = restore_workflow_id(actor.tenant_id, run_id)
+        try:
+            handle = await self._client.start_workflow(
+                RestoreWorkflow.run,
+                RestoreInput(
+                    actor.tenant_id,
+                    run.finding_id,
+                    run_id,
+                    actor.person_id,
+                    f"{actor.platform}:{actor.workspace_id}/{actor.user_id}",
+                ),
+                id=wf_id,
+                task_queue=self._task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                result_type=RestoreResult,
+            )
+        except WorkflowAlreadyStartedError:
+            return await refuse(f"Run {run_id} has already been restored (or is being restored).")
+        result = await handle.result()
+        if result.status == "succeeded":
+            return DecisionResult(True, f"Restored run {run_id}: {result.detail}")
+        return DecisionResult(False, f"Restore of run {run_id} failed: {result.detail}")
+
     async def start_scan(self, actor: Actor) -> str:
         """Start a scan workflow for the actor's tenant; returns the scan id."""
         from workflows.scan_workflow import ScanInput, ScanWorkflow

@@ -18,6 +18,7 @@ from bot import messages
 from fintropy.domain import Role, Severity
 from fintropy.errors import FinOpsError
 
+RUN_ID = re.compile(r"^run-f-[0-9a-f]{12}-[0-9a-f]{8}$")
 FINDING_ID = re.compile(r"^f-[0-9a-f]{12}$")
 _PROVIDER = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _ACCOUNT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/@-]{0,127}$")
@@ -88,6 +89,14 @@ class AuditCommand:
     name: str = "audit"
 
 
+@dataclass(frozen=True)
+class RestoreCommand:
+    """Undo one remediation run from its restore point."""
+
+    run_id: str
+    name: str = "restore"
+
+
 Command = (
     HelpCommand
     | ScanCommand
@@ -96,6 +105,7 @@ Command = (
     | ApproveCommand
     | RejectCommand
     | AuditCommand
+    | RestoreCommand
 )
 
 # The least role each command needs. Everything not listed needs only to be a known person.
@@ -103,6 +113,7 @@ REQUIRED_ROLE: dict[str, Role] = {
     "scan": Role.REQUESTER,
     "approve": Role.APPROVER,
     "reject": Role.APPROVER,
+    "restore": Role.APPROVER,
 }
 
 
@@ -130,6 +141,15 @@ def parse_command(text: str) -> Command:
         )
     if verb == "reject":
         return _parse_reject(rest)
+    if verb == "restore":
+        parts = rest.split()
+        if not parts:
+            raise CommandError(messages.missing_argument(verb, "a run id"))
+        if len(parts) > 1:
+            raise CommandError(messages.extra_arguments(verb, " ".join(parts[1:])))
+        if not RUN_ID.match(parts[0]):
+            raise CommandError(messages.bad_run_id(parts[0]))
+        return RestoreCommand(parts[0])
     raise CommandError(messages.unknown_command(words[0]))
 
 

@@ -22,6 +22,7 @@ USAGE: dict[str, str] = {
     "approve": f"`{COMMAND} approve ID`",
     "reject": f"`{COMMAND} reject ID REASON`",
     "audit": f"`{COMMAND} audit ID`",
+    "restore": f"`{COMMAND} restore RUN`",
 }
 
 HELP_LINES: tuple[tuple[str, str], ...] = (
@@ -33,6 +34,7 @@ HELP_LINES: tuple[tuple[str, str], ...] = (
     ("approve", "approve the finding's remediation (approvers only)"),
     ("reject", "reject it, saying why (approvers only)"),
     ("audit", "show who did what to the finding, in order"),
+    ("restore", "undo a remediation run from its restore point (approvers only)"),
     ("scan", "scan the cloud accounts now (requesters and up)"),
     ("help", "show this help"),
 )
@@ -340,3 +342,11 @@ REASON_EMPTY_MODAL = "Write a reason: it goes on the card and into the audit tra
 def reject_modal_intro(title: str) -> str:
     """The modal's first line (plain text)."""
     return f"Rejecting: {title}. Fintropy will take no action on it."
+
+
+def bad_run_id(value: str) -> str:
+    """A restore command whose run id is malformed."""
+    return (
+        f"{quote(value)} is not a run id. Run ids look like `run-f-1a2b3c4d5e6f-0a1b2c3d`; "
+        f"the finding's audit trail names them. Usage: {USAGE['restore']}"
+    )

@@ -222,6 +222,20 @@ def reject(
 
 
 @app.command()
+def restore(
+    run_id: str = typer.Argument(..., help="The remediation run to undo (from the audit trail)."),
+    person: str = typer.Option(..., "--as", help="Your person id in the tenant (e.g. alice)."),
+    tenant: str = TenantOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Undo a remediation run from the restore point it recorded (approvers only)."""
+    from fintropy.service import run_restore_command
+
+    code = asyncio.run(run_restore_command(_settings(), tenant, run_id, person, as_json=as_json))
+    _exit_hard(code)
+
+
+@app.command()
 def audit(
     target: str = typer.Argument(..., help="A finding id, `verify`, or `export`."),
     tenant: str = TenantOpt,

@@ -79,9 +79,10 @@ def load_catalogue() -> Any:
 def workflow_classes() -> list[type]:
     """Every workflow the worker runs."""
     from workflows.finding_workflow import FindingWorkflow
+    from workflows.restore_workflow import RestoreWorkflow
     from workflows.scan_workflow import ScanWorkflow
 
-    return [ScanWorkflow, FindingWorkflow]
+    return [ScanWorkflow, FindingWorkflow, RestoreWorkflow]
 
 
 def activity_functions(services: Services) -> list[Callable[..., Any]]:

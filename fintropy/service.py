@@ -115,8 +115,9 @@ async def run_service(settings: Any, *, host: str, port: int) -> None:
         info = stack.info
         assert info is not None
         provision(stack.engine, load_tenants())
-        services = build_services(settings, stack.engine, info.aws_endpoint_url, console,
-                                  sandbox=info.sandbox is not None)
+        services = build_services(
+            settings, stack.engine, info.aws_endpoint_url, console, sandbox=info.sandbox is not None
+        )
         backend = TemporalBackend(
             stack.engine,
             stack.client,
@@ -242,4 +243,30 @@ async def run_decision_command(
         print(json.dumps({"accepted": result.accepted, "message": result.message}))
     else:
         print(result.message)
+    return 0 if result.accepted else 1
+
+
+async def run_restore_command(
+    settings: Any, tenant: str, run_id: str, person: str, *, as_json: bool
+) -> int:
+    """`fintropy restore RUN`: undo a run through the same path as `/fintropy restore`."""
+    from bot.backend_impl import TemporalBackend
+    from fintropy.errors import FinOpsError
+
+    try:
+        client, engine = await _connect(settings)
+    except FinOpsError as err:
+        print(f"error: {err}")
+        return 2
+    backend = TemporalBackend(engine, client, settings.task_queue)
+    actor = await backend.resolve_actor(tenant, "cli", "local", person)
+    if actor is None:
+        print(f"error: {person!r} is not a person of tenant {tenant} with a cli identity.")
+        return 2
+    result = await backend.restore(actor, run_id)
+    print(
+        json.dumps({"accepted": result.accepted, "message": result.message})
+        if as_json
+        else result.message
+    )
     return 0 if result.accepted else 1

@@ -558,7 +558,7 @@ async def test_approve_click_by_a_viewer_is_refused(http, slack_api, backend) ->
     assert "Only people with the approver role" in reply["text"]
     assert not backend.called("decide")
     ((args, _),) = backend.called("record_refusal")
-    assert args[3:] == (VIEWER, "approve button", "role viewer is below approver")
+    assert args[3:] == (VIEWER, f"approve button {FID}", "role viewer is below approver")
 
 
 async def test_tampered_button_value_is_refused(http, slack_api, backend) -> None:

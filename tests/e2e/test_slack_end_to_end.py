@@ -363,3 +363,66 @@ async def test_retry_storm_and_double_clicks_remediate_once(stack):
     assert all(s == 200 for s in statuses)
     assert result.status == "verified"
     assert len(runs) == 1
+
+
+async def test_restore_brings_the_deleted_volume_back_from_its_snapshot(stack):
+    from fintropy import audit
+    from fintropy.persistence import repo
+    from fintropy.persistence.db import tenant_session
+
+    awaiting = await _scanned(stack)
+    # The last such card: the approval test takes the first one.
+    volume = [
+        f for f in awaiting if f.action == "snapshot_and_delete_volume" and f.account_id == NONPROD
+    ][-1]
+    post, ts = _card_post(stack, volume)
+    # A volume tagged env=prod needs two approvers even in the non-prod account.
+    for approver in (BOB, ALICE):
+        await stack.click(
+            "finding_approve", _button_value(post, "finding_approve"), user=approver, message_ts=ts
+        )
+    result = await _result(stack, volume.id)
+    stack.slack.clear()
+
+    by_viewer = await stack.command(f"restore {result.run_id}", user=CAROL)
+    status = await stack.command(f"restore {result.run_id}", user=ALICE)
+    replies = [str(c.body) for c in (await stack.slack.await_calls("response_url", 2, 60))]
+    again = await stack.command(f"restore {result.run_id}", user=ALICE)
+    replies_again = [str(c.body) for c in (await stack.slack.await_calls("response_url", 3, 30))]
+
+    assert result.status == "verified"
+    assert by_viewer == 200 and status == 200 and again == 200
+    assert any("approver" in r for r in replies), replies
+    assert any("Restored run" in r for r in replies), replies
+    assert "already been restored" in replies_again[-1]
+    with tenant_session(stack.engine, "e2e") as session:
+        restored = repo.get_outcome(session, "e2e", result.run_id, "restore")
+        events = [e.action for e in audit.trail(session, "e2e", subject=volume.id)]
+    new_volume = restored.restore_point.get("volume_id") or restored.detail.split()[-1]
+    assert restored.status == "succeeded"
+    assert "restore.requested" in events and "remediation.restored" in events
+    account = next(a for a in stack.manifest.accounts if a.account_id == NONPROD)
+    ec2 = stack.services.session_factory(account, volume.region).client(
+        "ec2", endpoint_url=stack.endpoint, region_name=volume.region
+    )
+    volumes = ec2.describe_volumes(
+        Filters=[
+            {
+                "Name": "snapshot-id",
+                "Values": [
+                    (await asyncio.to_thread(lambda: _restore_point(stack, result.run_id)))[
+                        "snapshot_id"
+                    ]
+                ],
+            }
+        ]
+    )
+    assert volumes["Volumes"], f"no volume was created from the snapshot ({new_volume})"
+
+
+def _restore_point(stack: Stack, run_id: str) -> dict:
+    from fintropy.persistence import repo
+    from fintropy.persistence.db import tenant_session
+
+    with tenant_session(stack.engine, "e2e") as session:
+        return dict(repo.get_outcome(session, "e2e", run_id, "restore_point").restore_point)

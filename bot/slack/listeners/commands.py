@@ -21,6 +21,7 @@ from bot.commands import (
     CommandError,
     FindingsCommand,
     RejectCommand,
+    RestoreCommand,
     ScanCommand,
     ShowCommand,
     parse_command,
@@ -108,6 +109,8 @@ async def _run(
         await _audit(deps, tenant_id, command.finding_id, respond)
     elif isinstance(command, ApproveCommand | RejectCommand):
         await _decide(deps, actor, origin, command, reply)
+    elif isinstance(command, RestoreCommand):
+        await reply((await backend.restore(actor, command.run_id)).message)
     else:
         await _blocks(respond, help_blocks(), messages.HELP_INTRO)
 
