@@ -180,9 +180,9 @@ def _convert(
         for n in ("reservation_unused_recurring_fee", "savings_plan_total_commitment_to_date")
     )
     if has_commitments:
-        frame = frame.with_columns(
-            pl.int_ranges(0, pl.when(unused > 0).then(2).otherwise(1), dtype=pl.Int8).alias("_part")
-        ).explode("_part")
+        parts = pl.when(unused > 0).then(pl.lit([0, 1], dtype=pl.List(pl.Int8)))
+        parts = parts.otherwise(pl.lit([0], dtype=pl.List(pl.Int8)))
+        frame = frame.with_columns(parts.alias("_part")).explode("_part")
     else:
         frame = frame.with_columns(pl.lit(0, dtype=pl.Int8).alias("_part"))
 

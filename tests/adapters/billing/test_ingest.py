@@ -18,6 +18,7 @@ from tests.adapters.billing.conftest import (
     AZURE_EA,
     AZURE_EA_ACTUAL,
     AZURE_EA_AMORTIZED,
+    AZURE_EA_EMPTY,
     GCP_EXPORT,
     OCI_REPORT,
 )
@@ -53,6 +54,12 @@ def test_each_provider_ingests_and_reconciles(
     written = sorted(p.relative_to(tmp_path).parts[0] for p in map(Path, report.output_files))
     assert written == [f"billing_period={p}" for p in periods]
     assert focus.conformance_problems(scan_focus(tmp_path).collect()) == []
+
+
+def test_an_export_without_rows_ingests_to_nothing(tmp_path: Path) -> None:
+    report = ingest("azure-actual", [AZURE_EA_EMPTY], tmp_path)
+    assert (report.rows_in, report.rows_out, report.output_files) == (0, 0, ())
+    assert report.reconciled
 
 
 def test_report_totals_are_per_currency(tmp_path: Path) -> None:

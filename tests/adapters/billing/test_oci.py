@@ -69,3 +69,13 @@ def test_a_file_of_another_export_is_refused() -> None:
     assert "cur2_sample.csv" in message
     assert "cost/myCost" in message
     assert "OCI" in message
+
+
+def test_gzipped_reports_are_read_as_delivered(tmp_path: Path) -> None:
+    import gzip
+
+    path = tmp_path / "reports_cost-csv_0000000030000269.csv.gz"
+    path.write_bytes(gzip.compress(OCI_REPORT.read_bytes()))
+    df = oci.to_focus(path).collect()
+    assert df.height == 506
+    assert df["BilledCost"].sum() == oci.to_focus(OCI_REPORT).collect()["BilledCost"].sum()
