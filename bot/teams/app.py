@@ -3,7 +3,8 @@
 No handler logic lives here. ``build_teams_app`` wires the shared ``Backend`` into ``TeamsBot``
 behind the seam and returns a ``TeamsApp`` whose ``handle`` is the aiohttp handler for
 ``POST /api/messages`` (mount it with ``bot.service.build_web_app(..., teams_handler=...)``)
-and whose ``chat_port`` posts finding cards for the workflow's activities.
+and whose ``chat_port`` posts finding cards for the workflow's activities. A worker process
+that only posts cards uses ``build_teams_chat_port``.
 """
 
 from __future__ import annotations
@@ -74,3 +75,15 @@ def build_teams_app(
         config, bot, openid_metadata_url=openid_metadata_url, retry_delays=retry_delays
     )
     return TeamsApp(config=config, seam=seam, bot=bot, store=store)
+
+
+def build_teams_chat_port(
+    *,
+    config: TeamsConfig,
+    store: ConversationStore,
+    approver_ids_for: Callable[[str], Sequence[str]] | None = None,
+    retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+) -> TeamsChatPort:
+    """A ``ChatPort`` for a process that posts cards but serves no ``/api/messages`` (workers)."""
+    seam = BotFrameworkSeam(config, None, retry_delays=retry_delays)
+    return TeamsChatPort(seam, store, approver_ids_for=approver_ids_for)

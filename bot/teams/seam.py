@@ -31,7 +31,13 @@ from typing import Any
 from aiohttp import web
 
 from bot.teams.config import TeamsConfig
-from bot.teams.turn import INVOKE_CARD_ACTION, CardActionReply, TurnHandler, read_inbound
+from bot.teams.turn import (
+    INVOKE_CARD_ACTION,
+    CardActionReply,
+    Inbound,
+    TurnHandler,
+    read_inbound,
+)
 from bot.views.adaptive import CONTENT_TYPE
 from fintropy.errors import ChatDeliveryError
 
@@ -51,12 +57,13 @@ class BotFrameworkSeam:
     ``openid_metadata_url`` replaces the Bot Framework's OpenID metadata document, from which
     the keys that sign inbound tokens are read (sovereign clouds; tests serve their own). It is
     process-wide in botbuilder. ``retry_delays`` are the pauses between proactive attempts.
+    With no ``handler`` (a worker process that only posts cards) inbound requests get 503.
     """
 
     def __init__(
         self,
         config: TeamsConfig,
-        handler: TurnHandler,
+        handler: TurnHandler | None,
         *,
         openid_metadata_url: str | None = None,
         retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
@@ -77,14 +84,17 @@ class BotFrameworkSeam:
             ConfigurationBotFrameworkAuthentication(config.bot_framework_settings())
         )
         self._adapter.on_turn_error = self._on_turn_error
-        self._bot = _activity_handler_class()(handler)
+        self._bot = _activity_handler_class()(handler) if handler is not None else None
 
     # -- inbound ------------------------------------------------------------------------------
 
     async def handle_request(self, request: web.Request) -> web.Response:
         """Authenticate and process one activity POSTed by the Bot Framework service."""
         from botbuilder.schema import Activity
+        from msrest.exceptions import DeserializationError
 
+        if self._bot is None:
+            return _problem(503, "this process posts Teams cards but does not take activities")
         if "application/json" not in request.headers.get("Content-Type", ""):
             return _problem(415, "activities are JSON: send Content-Type application/json")
         try:
@@ -93,7 +103,10 @@ class BotFrameworkSeam:
             return _problem(400, "the body is not JSON")
         if not isinstance(body, dict) or not body.get("type"):
             return _problem(400, "the body is not a Bot Framework activity (no type)")
-        activity = Activity().deserialize(body)
+        try:
+            activity = Activity().deserialize(body)
+        except DeserializationError:
+            return _problem(400, "the body is not a well-formed Bot Framework activity")
         auth = await self._authenticate(activity, request.headers.get("Authorization", ""))
         if isinstance(auth, web.Response):
             return auth
@@ -137,7 +150,7 @@ class BotFrameworkSeam:
             exc_info=error,
             extra={"correlation_id": correlation_id, "activity_type": activity.type},
         )
-        if activity.type == ActivityTypes.event:
+        if activity.type == ActivityTypes.event or self._handler is None:
             return
         text = self._handler.failure_text(correlation_id)
         try:
@@ -273,14 +286,14 @@ def _activity_handler_class() -> type:
             inbound = _inbound(turn_context)
             if inbound.action_type != "Action.Execute":
                 body = _error_body(400, "NotSupported", "only Action.Execute is supported")
-                return InvokeResponse(status=200, body=body)
+                return InvokeResponse(status=400, body=body)
             reply = await self._handler.on_card_action(inbound)
             return InvokeResponse(status=200, body=_invoke_body(reply))
 
     return FintropyActivityHandler
 
 
-def _inbound(turn_context: Any) -> Any:
+def _inbound(turn_context: Any) -> Inbound:
     activity = turn_context.activity
     wire = activity.serialize()
     # msrest drops a model's additional properties when serialising; a mention's are in them.

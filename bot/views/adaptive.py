@@ -61,7 +61,7 @@ SNOOZE_NOT_AVAILABLE = (
 )
 DETAILS_TITLE = "Details"
 
-_MARKS = str.maketrans({"[": "［", "]": "］", "(": "（", ")": "）", "*": "∗", "_": "ˍ"})
+_MARKS = str.maketrans({"[": "⁅", "]": "⁆", "(": "❨", ")": "❩", "*": "∗", "_": "ˍ"})
 _SEVERITY_COLOR = {"critical": "Attention", "high": "Attention", "medium": "Warning"}
 
 

@@ -104,7 +104,7 @@ def test_untrusted_text_cannot_form_links_or_emphasis() -> None:
     text = json.dumps(card, ensure_ascii=False)
     for mark in ("[Click]", "](https", "**now**", "_please_", "![img]", "(failed)", "[Name"):
         assert mark not in text
-    assert "［Click］（https://evil.example） ∗∗now∗∗ ˍpleaseˍ" in text
+    assert "⁅Click⁆❨https://evil.example❩ ∗∗now∗∗ ˍpleaseˍ" in text
 
 
 def test_long_fields_are_cut_to_their_limits() -> None:
@@ -245,3 +245,14 @@ def _executes(card: dict[str, Any]) -> list[dict[str, Any]]:
         else:
             found.append(action)
     return found
+
+
+def test_the_readme_card_renders_to_a_png(validator, tmp_path) -> None:
+    from tests.bot.teams.card_png import render, sample_card
+
+    card = finding_card(sample_card(), viewer_can_decide=True)
+
+    path = render(card, tmp_path / "teams-card.png")
+
+    assert list(validator.iter_errors(card)) == []
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -159,3 +159,18 @@ async def test_the_port_also_works_from_a_thread_running_an_event_loop(port, con
 
     assert ref.channel_id == CHANNEL
     assert connector.calls[0].body["summary"].startswith("High · Idle load balancer")
+
+
+async def test_a_worker_port_posts_without_serving_activities(store, connector) -> None:
+    from bot.teams.app import build_teams_chat_port
+    from bot.teams.config import TeamsConfig
+
+    store.save_conversation(
+        TENANT, CHANNEL, CHANNEL, connector.base_url, _reference(connector.base_url)
+    )
+    port = build_teams_chat_port(config=TeamsConfig(), store=store)
+
+    ref = await _in_thread(port.post_finding_card, CHANNEL, make_card())
+
+    assert ref.message_id == "activity-1"
+    assert connector.calls[0].card["version"] == "1.5"

@@ -21,7 +21,7 @@ from fintropy.domain import FindingCard
 from tests.bot.teams.support import make_card
 
 _LOOKALIKES = str.maketrans(
-    {"［": "[", "］": "]", "（": "(", "）": ")", "∗": "*", "ˍ": "_", "∼": "~", "ˋ": "`"}
+    {"⁅": "[", "⁆": "]", "❨": "(", "❩": ")", "∗": "*", "ˍ": "_", "∼": "~", "ˋ": "`"}
 )
 SLACK_ACTIONS = {
     "finding_approve": "approve",

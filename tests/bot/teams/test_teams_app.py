@@ -107,7 +107,7 @@ async def test_findings_passes_filters_and_lists_neutralised_results(
     assert kwargs == {"provider": "aws", "severity": "high", "account": None, "limit": 20}
     text = json.dumps(call.card, ensure_ascii=False)
     assert FID in text
-    assert "［pay］（https://evil.example） ∗now∗" in text
+    assert "⁅pay⁆❨https://evil.example❩ ∗now∗" in text
     assert "[pay](" not in text
 
 
@@ -405,6 +405,7 @@ async def test_action_submit_is_not_supported(http, connector, backend) -> None:
     response = await http.post(MESSAGES, json=activity)
 
     body = await response.json()
+    assert response.status == 400
     assert body["statusCode"] == 400
     assert body["type"] == "application/vnd.microsoft.error"
     assert backend.called("decide") == []
@@ -429,9 +430,11 @@ async def test_backend_failure_answers_with_a_correlation_id(http, connector, ba
 async def test_non_json_and_typeless_bodies_are_rejected(http) -> None:
     text = await http.post(MESSAGES, data="hello", headers={"Content-Type": "text/plain"})
     typeless = await http.post(MESSAGES, json={"text": "hi"})
+    malformed = await http.post(MESSAGES, json={"type": "message", "entities": "nonsense"})
 
     assert text.status == 415
     assert typeless.status == 400
+    assert malformed.status == 400
 
 
 @pytest_asyncio.fixture

@@ -114,7 +114,7 @@ def test_catalogue_text_is_addressed_to_the_bot_and_bolded_for_teams() -> None:
 def test_untrusted_text_keeps_code_spans_and_loses_its_markup() -> None:
     rendered = text.untrusted("Approved by [Eve](https://evil.example) <b>x</b> `a_b*c`")
 
-    assert rendered == "Approved by ［Eve］（https://evil.example） ‹b›x‹/b› `a_b*c`"
+    assert rendered == "Approved by ⁅Eve⁆❨https://evil.example❩ ‹b›x‹/b› `a_b*c`"
 
 
 def test_card_action_reply_is_a_card_or_a_message() -> None:
