@@ -9,15 +9,18 @@ bytes.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from fintropy.domain import Finding, Resource, ResourceRef
 from fintropy.errors import ConfigError, RuleEvaluationError
-from rules.compiler import CompiledRule
+from rules.compiler import CompiledRule, TypeRules
+from rules.findings import new_ref
 from rules.functions import MissingPrice, epoch_seconds, utc_epoch
 from rules.loader import Catalogue
 
@@ -60,45 +63,61 @@ def evaluate(
     checked = catalogue.validate_params(params)
     index = catalogue.index(checked)
     now_s = _epoch(now)
-    findings: list[tuple[str, Finding]] = []
+    # Evaluation allocates many small objects and no reference cycles; pausing the cyclic
+    # garbage collector keeps it from re-walking the whole inventory every few thousand
+    # allocations (a third of the run time on 100,000 resources).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _evaluate(index, resources, now_s, ignore_tag)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _evaluate(
+    index: Mapping[str, TypeRules],
+    resources: Iterable[Resource],
+    now_s: float,
+    ignore_tag: str,
+) -> EvaluationResult:
+    groups: list[tuple[str, list[Finding]]] = []  # (resource key, its findings by rule id)
     skipped: list[tuple[str, str, Skip]] = []
     resource_count = 0
     evaluations = 0
     for resource in resources:
         resource_count += 1
-        compiled = index.get(resource.resource_type)
-        if not compiled:
+        entry = index.get(resource.resource_type)
+        if entry is None:
             continue
+        rules = entry.rules
         tags = resource.tags
         if ignore_tag in tags:
             ref = resource.ref
             reason = f"excluded by tag {ignore_tag}={tags[ignore_tag]!r}"
-            skipped.extend((ref.key, c.rule.id, Skip(c.rule.id, ref, reason)) for c in compiled)
+            skipped.extend((ref.key, c.rule.id, Skip(c.rule.id, ref, reason)) for c in rules)
             continue
-        attrs, metrics = resource.attrs, resource.metrics
-        evaluations += len(compiled)
+        evaluations += len(rules)
+        try:
+            verdicts = entry.check(resource.attrs, resource.metrics, tags, now_s)
+        except (MissingPrice, *_EVALUATION_ERRORS):
+            verdicts = _one_by_one(rules, resource, now_s, skipped)
+        if verdicts.count(False) == len(verdicts):
+            continue  # the common case: nothing fired and nothing was skipped
         fired: list[CompiledRule] = []
-        for rule in compiled:
-            try:
-                verdict = rule.check(attrs, metrics, tags, now_s)
-                if verdict is False:
-                    continue
-                if verdict is True:
-                    fired.append(rule)
-                else:
-                    ref = resource.ref
-                    reason = rule.skip_reason(verdict, resource)
-                    skipped.append((ref.key, rule.rule.id, Skip(rule.rule.id, ref, reason)))
-            except MissingPrice as exc:
-                skipped.append(_price_skip(rule, resource, exc))
-            except _EVALUATION_ERRORS as exc:
-                raise _rule_bug(rule, resource, exc) from exc
+        for rule, verdict in zip(rules, verdicts, strict=True):
+            if verdict is True:
+                fired.append(rule)
+            elif verdict is not False:
+                ref = resource.ref
+                reason = rule.skip_reason(verdict, resource)
+                skipped.append((ref.key, rule.rule.id, Skip(rule.rule.id, ref, reason)))
         if fired:
-            findings.extend(_findings(fired, resource, now_s, skipped))
-    findings.sort(key=_first)
-    skipped.sort(key=_first_two)
+            groups.append(_findings(fired, resource, now_s, skipped))
+    groups.sort(key=itemgetter(0))
+    skipped.sort(key=itemgetter(0, 1))
     result = EvaluationResult(
-        findings=[f for _, f in findings],
+        findings=[finding for _, group in groups for finding in group],
         skipped=[s for _, _, s in skipped],
         resource_count=resource_count,
         evaluation_count=evaluations,
@@ -114,33 +133,65 @@ def evaluate(
     return result
 
 
+def _one_by_one(
+    rules: tuple[CompiledRule, ...],
+    resource: Resource,
+    now_s: float,
+    skipped: list[tuple[str, str, Skip]],
+) -> tuple[Any, ...]:
+    """Judge a resource rule by rule, after the combined check raised.
+
+    A missing price becomes a skip for that rule alone; any other error names the rule.
+    """
+    verdicts: list[Any] = []
+    for rule in rules:
+        try:
+            verdicts.append(rule.check(resource.attrs, resource.metrics, resource.tags, now_s))
+        except MissingPrice as exc:
+            skipped.append(_price_skip(rule, resource, exc))
+            verdicts.append(False)
+        except _EVALUATION_ERRORS as exc:
+            raise _rule_bug(rule, resource, exc) from exc
+    return tuple(verdicts)
+
+
 def _findings(
     fired: list[CompiledRule],
     resource: Resource,
     now_s: float,
     skipped: list[tuple[str, str, Skip]],
-) -> list[tuple[str, Finding]]:
-    """Findings of the rules that fired on one resource, in rule-id order.
+) -> tuple[str, list[Finding]]:
+    """The resource's key and the findings of the rules that fired on it, in rule-id order.
 
-    When several rules fire on one resource each finding names the others, since totals count
-    only the largest saving per resource. A rule whose savings needs a missing price is skipped.
+    When several rules fire on one resource each finding says so, since totals count only
+    the largest saving per resource. A rule whose savings needs a missing price is skipped.
     """
-    ref = resource.ref
-    key = ref.key
-    ids = [rule.rule.id for rule in fired]
-    out: list[tuple[str, Finding]] = []
+    ref = new_ref(
+        {
+            "provider": resource.provider,
+            "account_id": resource.account_id,
+            "region": resource.region,
+            "resource_type": resource.resource_type,
+            "resource_id": resource.resource_id,
+        }
+    )
+    note = ""
+    if len(fired) > 1:
+        note = (
+            " Rules flagging this resource: "
+            + ", ".join([rule.rule.id for rule in fired])
+            + "; totals count only its largest saving."
+        )
+    out: list[Finding] = []
+    attrs, metrics, tags = resource.attrs, resource.metrics, resource.tags
     for rule in fired:
-        note = ""
-        if len(fired) > 1:
-            others = ", ".join(i for i in ids if i != rule.rule.id)
-            note = f" Also flagged by {others}; totals count only the largest saving per resource."
         try:
-            out.append((key, rule.make_finding(resource, ref, now_s, note)))
+            out.append(rule.build(attrs, metrics, tags, now_s, resource, ref, note))
         except MissingPrice as exc:
             skipped.append(_price_skip(rule, resource, exc))
         except _EVALUATION_ERRORS as exc:
             raise _rule_bug(rule, resource, exc) from exc
-    return out
+    return ref.key, out
 
 
 def _price_skip(rule: CompiledRule, resource: Resource, exc: MissingPrice) -> tuple[str, str, Skip]:
@@ -159,14 +210,6 @@ def _rule_bug(rule: CompiledRule, resource: Resource, exc: Exception) -> RuleEva
         "This is a bug in the rule (a data gap would have been a skip); report it with the "
         "resource's attributes.",
     )
-
-
-def _first(item: tuple[str, Any]) -> str:
-    return item[0]
-
-
-def _first_two(item: tuple[str, str, Any]) -> tuple[str, str]:
-    return item[0], item[1]
 
 
 def _epoch(now: datetime | str) -> float:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import copy
 import difflib
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -285,10 +286,16 @@ class Lowering:
         prices: PriceTable,
         family_table: functions.FamilyTable,
         let_locals: bool = False,
+        hoist: bool = False,
     ) -> None:
         self.ns = namespace
         self.prices = prices
         self.families = family_table
+        # True: attributes and metrics read local variables ``at_<name>`` / ``mt_<name>``
+        # that the enclosing function reads once (see ``hoisted``), so several rules of one
+        # resource type share the dict look-ups.
+        self.hoist = hoist
+        self.hoisted: dict[str, str] = {}
         # False: a let name is replaced by its (lowered) expression, for conditions.
         # True: it reads the local variable ``let_<name>``, for functions that compute every
         # let value once, in dependency order (see ``let_order``).
@@ -388,6 +395,9 @@ class Lowering:
             return _constant(self.ns.params[name])
         if kind == "constant":
             return _constant(self.ns.constants[name])
+        if self.hoist:
+            self.hoisted[name] = kind
+            return ast.Name(("at_" if kind == "attr" else "mt_") + name, ast.Load())
         source = "a" if kind == "attr" else "m"
         return ast.Call(
             func=ast.Attribute(value=ast.Name(source, ast.Load()), attr="get", ctx=ast.Load()),
@@ -413,15 +423,54 @@ class Lowering:
                 raise ExpressionError(f"price key {exc.key!r} is not in the price table") from None
         if spec.name == "price":
             return self._price_lookup(args)
+        if spec.name == "equivalent":
+            # equivalent("graviton", t) -> _EQ_graviton[t], a memoised look-up
+            return _subscript(f"_EQ_{args[0].value}", args[1])  # type: ignore[attr-defined]
+        if spec.name in ("size", "family"):
+            return _subscript("_SIZES" if spec.name == "size" else "_FAMILIES", args[0])
+        if spec.name == "first_tag" and isinstance(args[0], ast.Constant):
+            return _first_tag_chain(list(args[0].value))
+        if spec.name in ("age_days", "age_hours"):
+            # (now - _EPOCHS[x]) / 86400.0 if x is not None else None
+            seconds = 86400.0 if spec.name == "age_days" else 3600.0
+            return _if_known(
+                args[0],
+                lambda x: ast.BinOp(
+                    left=ast.BinOp(
+                        left=ast.Name("now", ast.Load()),
+                        op=ast.Sub(),
+                        right=_subscript("_EPOCHS", x),
+                    ),
+                    op=ast.Div(),
+                    right=ast.Constant(seconds),
+                ),
+            )
+        if spec.name == "lower":
+            return _if_known(
+                args[0],
+                lambda x: ast.Call(
+                    func=ast.Attribute(value=x, attr="lower", ctx=ast.Load()), args=[], keywords=[]
+                ),
+            )
+        if spec.name in ("all_in", "any_in"):
+            args[1] = self._membership(ast.In(), args[1])
         if spec.needs_tags:
             args.insert(0, ast.Name("t", ast.Load()))
         if spec.needs_now:
             args.append(ast.Name("now", ast.Load()))
         return ast.Call(func=ast.Name(f"_{spec.name}", ast.Load()), args=args, keywords=[])
 
-    @staticmethod
-    def _price_lookup(args: list[ast.expr]) -> ast.expr:
-        """``_P[f"{part}.{part}"]``: one dict lookup (a missing key raises MissingPrice)."""
+    def _price_lookup(self, args: list[ast.expr]) -> ast.expr:
+        """One dictionary look-up; a missing key raises MissingPrice.
+
+        ``price("ec2.hour", t)`` becomes ``_PG_ec2_hour[t]`` when ``ec2.hour`` is a price
+        group, else ``_P[f"{part}.{part}"]``.
+        """
+        *head, last = args
+        if head and all(isinstance(a, ast.Constant) for a in head):
+            prefix = ".".join(str(a.value) for a in head)  # type: ignore[attr-defined]
+            if prefix in self.prices.groups:
+                return _subscript(_group_name(prefix), last)
         parts: list[ast.expr] = []
         for i, arg in enumerate(args):
             if i:
@@ -435,7 +484,19 @@ class Lowering:
 
     def runtime(self) -> dict[str, Any]:
         """The globals the compiled functions run with."""
-        return {
+        lookups: dict[str, Any] = {
+            _group_name(key): group for key, group in self.prices.groups.items()
+        }
+        for kind in self.families.maps:
+            lookups[f"_EQ_{kind}"] = self.families.equivalents(kind)
+        lookups.update(
+            {
+                "_SIZES": functions.SIZES,
+                "_FAMILIES": functions.FAMILIES,
+                "_EPOCHS": functions.EPOCHS,
+            }
+        )
+        return lookups | {
             "__builtins__": {},
             "_age_days": functions.age_days,
             "_age_hours": functions.age_hours,
@@ -460,6 +521,41 @@ class Lowering:
             "_equivalent": self.families.equivalent,
             "_vcpus": self.families.vcpus,
         }
+
+
+def _group_name(prefix: str) -> str:
+    return "_PG_" + "".join(c if c.isalnum() else "_" for c in prefix)
+
+
+def _subscript(name: str, key: ast.expr) -> ast.expr:
+    return ast.Subscript(value=ast.Name(name, ast.Load()), slice=key, ctx=ast.Load())
+
+
+_TEMPS = itertools.count()
+
+
+def _if_known(value: ast.expr, use: Callable[[ast.expr], ast.expr]) -> ast.expr:
+    """``use(x) if x is not None else None``, evaluating ``value`` once."""
+    if isinstance(value, ast.Name):
+        first: ast.expr = value
+        again: ast.expr = value
+    else:
+        temp = f"_tmp{next(_TEMPS)}"
+        first = ast.NamedExpr(target=ast.Name(temp, ast.Store()), value=value)
+        again = ast.Name(temp, ast.Load())
+    known = ast.Compare(left=first, ops=[ast.IsNot()], comparators=[ast.Constant(None)])
+    return ast.IfExp(test=known, body=use(again), orelse=ast.Constant(None))
+
+
+def _first_tag_chain(names: list[Any]) -> ast.expr:
+    """``t['a'] if 'a' in t else t['b'] if 'b' in t else None`` for constant tag names."""
+    chain: ast.expr = ast.Constant(None)
+    for name in reversed(names):
+        present = ast.Compare(
+            left=ast.Constant(name), ops=[ast.In()], comparators=[ast.Name("t", ast.Load())]
+        )
+        chain = ast.IfExp(test=present, body=_subscript("t", ast.Constant(name)), orelse=chain)
+    return chain
 
 
 def _constant(value: Any) -> ast.Constant:
@@ -497,11 +593,6 @@ def returns(value: ast.expr) -> ast.Return:
     return ast.Return(value=value)
 
 
-def if_return(test: ast.expr, value: Any) -> ast.If:
-    """``if <test>: return <constant>``."""
-    return ast.If(test=test, body=[ast.Return(value=ast.Constant(value))], orelse=[])
-
-
 def negate(test: ast.expr) -> ast.expr:
     """``not (<test>)``."""
     return ast.UnaryOp(op=ast.Not(), operand=test)
@@ -512,21 +603,25 @@ def truth(test: ast.expr) -> ast.expr:
     return ast.IfExp(test=test, body=ast.Constant(True), orelse=ast.Constant(False))
 
 
-def metric_missing(name: str) -> ast.expr:
-    """``'name' not in m``."""
+def is_none(local: str) -> ast.expr:
+    """``<local> is None``."""
     return ast.Compare(
-        left=ast.Constant(name), ops=[ast.NotIn()], comparators=[ast.Name("m", ast.Load())]
+        left=ast.Name(local, ast.Load()), ops=[ast.Is()], comparators=[ast.Constant(None)]
     )
 
 
-def attr_unknown(name: str) -> ast.expr:
-    """``a.get('name') is None``."""
-    get = ast.Call(
-        func=ast.Attribute(value=ast.Name("a", ast.Load()), attr="get", ctx=ast.Load()),
-        args=[ast.Constant(name)],
-        keywords=[],
-    )
-    return ast.Compare(left=get, ops=[ast.Is()], comparators=[ast.Constant(None)])
+def hoisted_reads(names: Mapping[str, str]) -> list[ast.stmt]:
+    """``at_x = a.get('x')`` / ``mt_y = m.get('y')`` for each hoisted name, in order."""
+    statements: list[ast.stmt] = []
+    for name, kind in names.items():
+        source, prefix = ("a", "at_") if kind == "attr" else ("m", "mt_")
+        read = ast.Call(
+            func=ast.Attribute(value=ast.Name(source, ast.Load()), attr="get", ctx=ast.Load()),
+            args=[ast.Constant(name)],
+            keywords=[],
+        )
+        statements.append(ast.Assign(targets=[ast.Name(prefix + name, ast.Store())], value=read))
+    return statements
 
 
 def tuple_of(values: list[ast.expr]) -> ast.expr:

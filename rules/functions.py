@@ -8,8 +8,8 @@ needs them; rule authors never see those arguments.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sized
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sized
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -25,13 +25,17 @@ class MissingPrice(LookupError):
         self.key = key
 
 
-@lru_cache(maxsize=8192)
-def epoch_seconds(ts: str) -> float:
-    """Seconds since the epoch of an ISO-8601 time; a time without a zone is taken as UTC."""
+def _parse_epoch(ts: str) -> float:
     parsed = datetime.fromisoformat(ts)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
+
+
+@lru_cache(maxsize=8192)
+def epoch_seconds(ts: str) -> float:
+    """Seconds since the epoch of an ISO-8601 time; a time without a zone is taken as UTC."""
+    return _parse_epoch(ts)
 
 
 def age_days(ts: str | None, now: float) -> float | None:
@@ -91,16 +95,16 @@ def all_in(items: Iterable[Any] | None, choices: Iterable[Any]) -> bool:
     """True when there is at least one item and every item is one of ``choices``."""
     if not items:
         return False
-    allowed = set(choices)
-    return all(item in allowed for item in items)
+    allowed = choices if isinstance(choices, frozenset) else frozenset(choices)
+    return allowed.issuperset(items)
 
 
 def any_in(items: Iterable[Any] | None, choices: Iterable[Any]) -> bool:
     """True when at least one item is one of ``choices``."""
     if not items:
         return False
-    allowed = set(choices)
-    return any(item in allowed for item in items)
+    allowed = choices if isinstance(choices, frozenset) else frozenset(choices)
+    return not allowed.isdisjoint(items)
 
 
 def coalesce(value: Any, default: Any) -> Any:
@@ -108,6 +112,7 @@ def coalesce(value: Any, default: Any) -> Any:
     return default if value is None else value
 
 
+@lru_cache(maxsize=4096)
 def _split_type(instance_type: str) -> tuple[str, str, str] | None:
     """Split ``m5.large`` into ("", "m5", "large"), ``db.m5.large`` into ("db.", "m5", "large")."""
     prefix = ""
@@ -132,6 +137,30 @@ def size(instance_type: str | None) -> str | None:
     return None if parts is None else parts[2]
 
 
+class LazyMap(dict[Any, Any]):
+    """A memo: ``lazy[key]`` computes ``compute(key)`` on the first miss and keeps it.
+
+    Compiled rules index these directly, which costs one dictionary look-up per call once
+    the estate's few hundred distinct instance types have been seen.
+    """
+
+    def __init__(self, compute: Callable[[Any], Any], limit: int = 65536) -> None:
+        super().__init__()
+        self.compute = compute
+        self.limit = limit
+
+    def __missing__(self, key: Any) -> Any:
+        value = self.compute(key)
+        if len(self) < self.limit:
+            self[key] = value
+        return value
+
+
+SIZES = LazyMap(lambda t: size(t))
+EPOCHS = LazyMap(_parse_epoch, limit=100000)
+FAMILIES = LazyMap(lambda t: family(t))
+
+
 @dataclass(frozen=True)
 class FamilyTable:
     """Instance-family facts rules read through ``equivalent()`` and ``vcpus()``.
@@ -144,15 +173,25 @@ class FamilyTable:
     maps: Mapping[str, Mapping[str, str]]
     vcpus_by_size: Mapping[str, int]
     vcpus_by_type: Mapping[str, int]
+    _lazy: dict[str, LazyMap] = field(default_factory=dict, compare=False)
 
     def equivalent(self, kind: str, instance_type: str | None) -> str | None:
         """The same size in the mapped family (``m4.large`` -> ``m5.large``), or ``None``."""
-        parts = None if instance_type is None else _split_type(instance_type)
-        if parts is None:
-            return None
-        prefix, fam, sz = parts
-        target = self.maps[kind].get(fam)
-        return None if target is None else f"{prefix}{target}.{sz}"
+        return self.equivalents(kind)[instance_type]  # type: ignore[no-any-return]
+
+    def equivalents(self, kind: str) -> LazyMap:
+        """instance type -> its equivalent of ``kind`` (or ``None``), memoised."""
+        lazy = self._lazy.get(kind)
+        if lazy is None:
+            mapping = self.maps[kind]
+
+            def compute(instance_type: str | None) -> str | None:
+                parts = None if instance_type is None else _split_type(instance_type)
+                target = None if parts is None else mapping.get(parts[1])
+                return None if parts is None or target is None else f"{parts[0]}{target}.{parts[2]}"
+
+            lazy = self._lazy[kind] = LazyMap(compute)
+        return lazy
 
     def vcpus(self, instance_type: str | None) -> int | None:
         """The vCPU count of a standard-family type or class, or ``None`` when not known."""

@@ -20,7 +20,7 @@ from fintropy.domain import ACTIONS, Reversibility, Risk, Severity
 from fintropy.errors import ConfigError, NotFoundError
 from fintropy.inventory_schema import AWS_RESOURCE_TYPES
 from rules import expressions as ex
-from rules.compiler import CompiledRule, default_reason, type_names
+from rules.compiler import CompiledRule, TypeRules, default_reason, type_names, type_rules
 from rules.functions import FamilyTable
 from rules.model import Advice, Param, Requirement, Rule, TestCase
 from rules.prices import PACKAGE_DIR, PriceTable, load_families, load_prices, load_yaml
@@ -54,7 +54,7 @@ class Catalogue:
         self.families = dict(families)
         self.fingerprint = fingerprint
         self._bound: dict[tuple[str, tuple[tuple[str, Any], ...]], CompiledRule] = {}
-        self._indexes: dict[Any, dict[str, tuple[CompiledRule, ...]]] = {}
+        self._indexes: dict[Any, dict[str, TypeRules]] = {}
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -88,8 +88,8 @@ class Catalogue:
         """The rule compiled with its default parameters."""
         return self._default[self.require(rule_id).id]
 
-    def index(self, params: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[CompiledRule, ...]]:
-        """resource_type -> compiled rules, with ``params`` overrides (already validated) bound."""
+    def index(self, params: Mapping[str, Mapping[str, Any]]) -> dict[str, TypeRules]:
+        """resource_type -> its compiled rules and checker, with ``params`` (validated) bound."""
         key = tuple(sorted((rid, _freeze(p)) for rid, p in params.items()))
         index = self._indexes.get(key)
         if index is None:
@@ -98,7 +98,7 @@ class Catalogue:
                 by_type.setdefault(rule.resource_type, []).append(
                     self._bind(rule, params.get(rule.id))
                 )
-            index = {rtype: tuple(compiled) for rtype, compiled in by_type.items()}
+            index = {rtype: type_rules(rtype, compiled) for rtype, compiled in by_type.items()}
             if len(self._indexes) >= 64:
                 self._indexes.clear()
             self._indexes[key] = index

@@ -51,14 +51,39 @@ class PriceDict(dict[str, float]):
         raise MissingPrice(key)
 
 
-class PriceTable:
-    """The list prices of one provider."""
+class PriceGroup(dict[Any, float]):
+    """The prices under one group key (``ec2.hour``), by name; a miss raises MissingPrice."""
 
-    def __init__(self, entries: Mapping[str, PriceEntry], hours_per_month: float, path: str):
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.key = key
+
+    def __missing__(self, name: Any) -> float:
+        raise MissingPrice(f"{self.key}.{name}")
+
+
+class PriceTable:
+    """The list prices of one provider.
+
+    ``usd`` maps full keys to prices; ``groups`` maps a group key to its :class:`PriceGroup`,
+    so ``price("ec2.hour", instance_type)`` compiles to one look-up by the instance type.
+    """
+
+    def __init__(
+        self,
+        entries: Mapping[str, PriceEntry],
+        hours_per_month: float,
+        path: str,
+        groups: Mapping[str, Mapping[str, float]] | None = None,
+    ):
         self.entries = dict(entries)
         self.hours_per_month = hours_per_month
         self.path = path
         self.usd = PriceDict({key: entry.usd for key, entry in entries.items()})
+        self.groups: dict[str, PriceGroup] = {}
+        for key, prices in (groups or {}).items():
+            group = self.groups.setdefault(key, PriceGroup(key))
+            group.update(prices)
 
     def __call__(self, *parts: Any) -> float:
         """The price under the key made of ``parts`` joined with '.'; MissingPrice if absent."""
@@ -95,6 +120,7 @@ def load_prices(provider: str, directory: Path = PRICES_DIR) -> PriceTable:
     if not isinstance(hours, int | float) or hours <= 0:
         raise ConfigError(f"{path}: 'hours_per_month' must be a positive number.", fix)
     entries: dict[str, PriceEntry] = {}
+    groups: dict[str, dict[str, float]] = {}
     for index, group in enumerate(doc["groups"]):
         where = f"{path}: groups[{index}]"
         if not isinstance(group, dict):
@@ -122,7 +148,9 @@ def load_prices(provider: str, directory: Path = PRICES_DIR) -> PriceTable:
             entries[key] = PriceEntry(
                 key, float(usd), str(group["unit"]), str(group["source"]), str(group["as_of"])
             )
-    return PriceTable(entries, float(hours), str(path))
+            if name != "":
+                groups.setdefault(str(group["key"]), {})[str(name)] = float(usd)
+    return PriceTable(entries, float(hours), str(path), groups)
 
 
 def load_families(provider: str, directory: Path = DATA_DIR) -> FamilyTable:

@@ -23,6 +23,18 @@ class TemplateError(ValueError):
     """A template names something it may not, or uses an unsupported format."""
 
 
+_FLOATS: dict[float, str] = {}  # prices and other repeated values, already worded
+
+
+def _plain_float(value: float) -> str:
+    if value.is_integer():
+        return str(int(value))
+    text = f"{value:.6f}".rstrip("0")
+    if text.endswith("."):
+        return "0" if text in ("0.", "-0.") else text[:-1]
+    return text + "0" if text[-2] == "." else text
+
+
 def plain(value: Any) -> str:
     """A value as a person reads it: floats without float noise, lists joined."""
     kind = type(value)
@@ -35,12 +47,12 @@ def plain(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if kind is float:
-        if value.is_integer():
-            return str(int(value))
-        text = f"{value:.6f}".rstrip("0")
-        if text.endswith("."):
-            return "0" if text in ("0.", "-0.") else text[:-1]
-        return text + "0" if text[-2] == "." else text
+        text = _FLOATS.get(value)
+        if text is None:
+            text = _plain_float(value)
+            if len(_FLOATS) < 8192:
+                _FLOATS[value] = text
+        return text
     if value is None:
         return "unknown"
     if isinstance(value, bool):
