@@ -264,17 +264,23 @@ def _describe(doc: Any, error: Any) -> str:
         raw = doc["rules"][path[1]]
         rule_id = raw.get("id", f"#{path[1]}") if isinstance(raw, dict) else f"#{path[1]}"
         path = path[2:]
-    field = ".".join(str(p) for p in path) or "(top level)"
     message = error.message
-    if error.validator == "additionalProperties":
+    if error.validator == "required":
+        missing = message.split("'")[1] if message.count("'") >= 2 else ""
+        path = [*path, missing] if missing else path
+        message = "is missing"
+        if "then" in error.schema_path:
+            message = "is missing: advice-only rules (action: null) need an `advice` block"
+    elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = sorted(error.schema.get("properties", {}))
-        message += f"; valid fields: {', '.join(allowed)}"
+        unknown = sorted(set(error.instance) - set(allowed))
+        path = [*path, ",".join(unknown)]
+        message = f"is not a known field; valid fields: {', '.join(allowed)}"
     elif error.validator == "oneOf":
         message = f"{error.instance!r} is not a name or a {{check, reason}} / {{name, reason}}"
-    elif error.validator == "then":
-        message = "advice-only rules (action: null) need an `advice` block"
-    elif error.validator == "else":
-        message = "`advice` is only for rules with action: null"
+    elif "else" in error.schema_path:
+        message = "`advice` is only for rules with action: null; the action says what to do"
+    field = ".".join(str(p) for p in path) or "(top level)"
     prefix = f"rule {rule_id}: " if rule_id else ""
     return f"  - {prefix}field '{field}': {message}"
 
