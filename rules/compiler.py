@@ -85,7 +85,7 @@ class CompiledRule:
         self.reads: set[str] = set()
         self._compile_check()
         self._compile_build(self._let_statements(lets))
-        self.check = build_checker(_func_name(rule.id, "check"), [self], single=True)
+        self._check: Callable[..., Any] | None = None
 
     # -- compilation -------------------------------------------------------------------------
 
@@ -427,6 +427,17 @@ class CompiledRule:
         return fb.load(f"g_{name}")
 
     # -- evaluation --------------------------------------------------------------------------
+
+    @property
+    def check(self) -> Callable[..., Any]:
+        """``check(a, m, t, now)``: this rule's verdict alone (compiled on first use).
+
+        The engine judges resources with the combined checker of their type; this one serves
+        the slow path that finds which rule raised, and tests.
+        """
+        if self._check is None:
+            self._check = build_checker(_func_name(self.rule.id, "check"), [self], single=True)
+        return self._check
 
     def lookup(self, resource: Resource) -> Callable[[str], Any]:
         """A name -> value function over one resource's data (for skip reasons)."""

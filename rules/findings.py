@@ -121,18 +121,18 @@ def tuple_renderer(
         RENDER_RUNTIME,
         args=("v",),
     )
-    safe = ex.build_function(
-        name,
-        [ex.returns(template_node(template, value_of, constants, fast=False))],
-        RENDER_RUNTIME,
-        args=("v",),
-    )
+    safe: list[Callable[[tuple[Any, ...]], str]] = []  # compiled on first need (rare)
 
     def render(values: tuple[Any, ...]) -> str:
         try:
             return fast(values)  # type: ignore[no-any-return]
         except (TypeError, ValueError):
-            return safe(values)  # type: ignore[no-any-return]
+            if not safe:
+                node = template_node(template, value_of, constants, fast=False)
+                safe.append(
+                    ex.build_function(name, [ex.returns(node)], RENDER_RUNTIME, args=("v",))
+                )
+            return safe[0](values)
 
     return render
 

@@ -23,7 +23,15 @@ from rules import expressions as ex
 from rules.compiler import CompiledRule, TypeRules, default_reason, type_names, type_rules
 from rules.functions import FamilyTable
 from rules.model import Advice, Param, Requirement, Rule, TestCase
-from rules.prices import PACKAGE_DIR, PriceTable, load_families, load_prices, load_yaml
+from rules.prices import (
+    DATA_DIR,
+    PACKAGE_DIR,
+    PRICES_DIR,
+    PriceTable,
+    load_families,
+    load_prices,
+    load_yaml,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -164,23 +172,24 @@ def _freeze(values: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
 def load_catalogue(paths: Sequence[str | Path] | None = None) -> Catalogue:
     """Load, check and compile the rule files under ``paths`` (default: the shipped catalogue).
 
-    Loaded catalogues are cached per set of paths; a changed file on disk is picked up because
-    the cache key includes each file's modification time and size.
+    Loaded catalogues are cached per set of paths; a changed rule, price or family file is
+    picked up because the cache key holds a digest of every file's content.
     """
     files = _rule_files([Path(p) for p in paths] if paths else [CATALOGUE_DIR])
-    stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
-    return _load_cached(stamp)
+    tables = sorted(PRICES_DIR.glob("*.yaml")) + sorted(DATA_DIR.glob("*.yaml"))
+    digest = hashlib.sha256()
+    for path in (*files, *tables):
+        digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    return _load_cached(tuple(str(f) for f in files), digest.hexdigest())
 
 
 @lru_cache(maxsize=8)
-def _load_cached(stamp: tuple[tuple[str, int, int], ...]) -> Catalogue:
+def _load_cached(files: tuple[str, ...], fingerprint: str) -> Catalogue:
     started = time.perf_counter()
     validator = _schema_validator()
-    digest = hashlib.sha256()
     rules: dict[str, Rule] = {}
-    for name, _, _ in stamp:
+    for name in files:
         path = Path(name)
-        digest.update(path.read_bytes())
         for rule in _load_file(path, validator):
             if rule.id in rules:
                 raise ConfigError(
@@ -204,7 +213,7 @@ def _load_cached(stamp: tuple[tuple[str, int, int], ...]) -> Catalogue:
         "rule catalogue loaded",
         extra={"count": len(final), "duration_ms": round((time.perf_counter() - started) * 1000)},
     )
-    return Catalogue(final, compiled, prices, families, digest.hexdigest()[:16])
+    return Catalogue(final, compiled, prices, families, fingerprint[:16])
 
 
 def _with_data_used(rule: Rule, data_used: tuple[str, ...]) -> Rule:

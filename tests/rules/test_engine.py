@@ -270,3 +270,37 @@ def test_evaluating_does_not_leave_the_garbage_collector_off():
     evaluate(CATALOGUE, _estate(), now=NOW)
 
     assert gc.isenabled()
+
+
+def test_a_value_that_does_not_fit_its_format_reads_unknown(tmp_path):
+    worded = mutate(
+        MINIMAL_RULE,
+        "explanation: Volume {resource_id} has {size_gb} GB unattached.",
+        "explanation: Volume {resource_id} has {size_gb} GB and {iops:.1f} IOPS.",
+    )
+    catalogue = load_catalogue([write_rules(tmp_path, worded)])
+
+    with_iops = evaluate(catalogue, [volume("v1", size_gb=500, iops=300)], now=NOW)
+    without = evaluate(catalogue, [volume("v2", size_gb=500, iops=None)], now=NOW)
+
+    assert with_iops.findings[0].explanation == "Volume v1 has 500 GB and 300.0 IOPS."
+    assert without.findings[0].explanation == "Volume v2 has 500 GB and unknown IOPS."
+
+
+def test_a_missing_price_inside_a_condition_skips_only_that_rule(tmp_path):
+    priced = mutate(
+        MINIMAL_RULE,
+        "when: size_gb >= min_gb",
+        'when: size_gb * price("ebs.gb_month", volume_type) >= min_gb',
+    )
+    catalogue = load_catalogue([write_rules(tmp_path, priced)])
+
+    result = evaluate(
+        catalogue,
+        [volume("v-odd", size_gb=5000, volume_type="weird"), volume("v-ok", size_gb=5000)],
+        now=NOW,
+    )
+
+    assert [f.resource.resource_id for f in result.findings] == ["v-ok"]
+    assert [s.resource.resource_id for s in result.skipped] == ["v-odd"]
+    assert "ebs.gb_month.weird" in result.skipped[0].reason
