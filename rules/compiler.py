@@ -71,6 +71,13 @@ class CompiledRule:
         self.rule = rule
         self.params = dict(params)
         self._attrs, self._metrics = type_names(rule.resource_type)
+        taken = self._attrs | self._metrics | set(self.params) | set(RESOURCE_FIELDS)
+        for name in rule.lets:
+            if name in taken or name in (SAVINGS, "HOURS_PER_MONTH"):
+                raise self._fail(
+                    f"let.{name}",
+                    f"{name!r} is already the name of a field, param or the savings; rename it",
+                )
         lets = {name: self._parse(f"let.{name}", text) for name, text in rule.lets.items()}
         self.ns = ex.Namespace(
             attrs=self._attrs,

@@ -32,6 +32,7 @@ from rules.prices import (
     load_prices,
     load_yaml,
 )
+from rules.templates import RESOURCE_FIELDS
 
 logger = logging.getLogger(__name__)
 
@@ -401,12 +402,12 @@ def _build_params(
     attrs, metrics = type_names(rtype)
     params: dict[str, Param] = {}
     for name, spec in raw.items():
-        if name in attrs or name in metrics:
+        if name in attrs or name in metrics or name in (*RESOURCE_FIELDS, "savings"):
             raise _fail(
                 source,
                 rule_id,
                 f"params.{name}",
-                f"{name!r} is also a field of {rtype}",
+                f"{name!r} is also a field of {rtype} or a reserved name",
                 "Rename the parameter so expressions stay unambiguous.",
             )
         param = Param(
