@@ -29,6 +29,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_NAME = "sample-anonymous-aws-export-dataset.csv"
@@ -99,7 +103,9 @@ def generate(rows: int, work_dir: Path) -> dict[str, Path]:
     return {"csv": csv_path, "parquet": parquet_path}
 
 
-def _replicate(sample, first: int, count: int, time_columns: list[str]):  # noqa: ANN001, ANN202
+def _replicate(
+    sample: pl.DataFrame, first: int, count: int, time_columns: list[str]
+) -> pl.DataFrame:
     """``count`` copies of the sample; copy r gets new IDs and is shifted by r % 6 months."""
     import polars as pl
 
