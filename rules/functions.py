@@ -156,9 +156,9 @@ class LazyMap(dict[Any, Any]):
         return value
 
 
-SIZES = LazyMap(lambda t: size(t))
+SIZES = LazyMap(size)
 EPOCHS = LazyMap(_parse_epoch, limit=100000)
-FAMILIES = LazyMap(lambda t: family(t))
+FAMILIES = LazyMap(family)
 
 
 @dataclass(frozen=True)

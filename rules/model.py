@@ -144,13 +144,6 @@ class Rule:
             return ACTIONS[self.action].risk
         return self.advice.risk if self.advice else None
 
-    @property
-    def remediation(self) -> str:
-        """One phrase saying what to do: the action's verb, or the advice text."""
-        if self.action is not None:
-            return ACTIONS[self.action].verb
-        return self.advice.text if self.advice else ""
-
     def defaults(self) -> dict[str, Any]:
         """Parameter name -> default value."""
         return {name: p.default for name, p in self.params.items()}
