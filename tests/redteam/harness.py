@@ -341,6 +341,23 @@ class Attack:
                 return finding
         raise AssertionError(f"the sandbox has no unclaimed finding for: {description}")
 
+    async def final_card(self, tenant: Tenant, ts: str, timeout: float = 20.0) -> dict[str, Any]:
+        """The card as last updated in place (chat.update of that message), once settled."""
+        deadline = time.monotonic() + timeout
+        while True:
+            updates = [
+                c.body
+                for c in self.slack.calls_to("chat.update")
+                if c.body.get("channel") == tenant.channel and c.body.get("ts") == ts
+            ]
+            settled = updates and not any(
+                b.get("type") == "actions" for b in updates[-1].get("blocks") or []
+            )
+            if settled or time.monotonic() > deadline:
+                assert updates, f"the card {ts} was never updated in place"
+                return updates[-1]
+            await asyncio.sleep(0.1)
+
     def bystander(self, tenant: Tenant) -> Any:
         """A finding for refusal cases to aim at, shared among them (round robin).
 

@@ -90,6 +90,11 @@ def anything(f: Any) -> bool:
     return True
 
 
+def has_buttons(card: dict[str, Any]) -> bool:
+    """Whether a card (a chat.update body) still carries clickable buttons."""
+    return any(b.get("type") == "actions" for b in card.get("blocks") or [])
+
+
 async def quiet(seconds: float = 0.6) -> None:
     """Give a wrongly accepted request time to show its effect before checking for none."""
     await asyncio.sleep(seconds)
@@ -570,12 +575,30 @@ async def test_other_tenant_cannot_approve_by_finding_id(attack: Attack):
 
     sent = await attack.command(b, f"approve {target.id}", person="bea")
     reply = await attack.reply(sent)
+    made_up = await attack.command(b, "approve f-0000000000ff", person="bea")
+    made_up_reply = await attack.reply(made_up)
     await quiet()
 
     assert "There is no finding" in reply and target.id in reply
+    # No oracle: a real finding of another tenant reads exactly like one that never existed.
+    assert reply.replace(target.id, "ID") == made_up_reply.replace("f-0000000000ff", "ID")
     await attack.assert_untouched(a, target.id, since)
     await attack.assert_refusal_audited(b, since_b, "bea", subject=target.id)
     assert [e for e in await attack.events(a, since) if e.action.startswith("decision")] == []
+
+
+@pytest.mark.parametrize("verb", ["show", "audit"])
+async def test_other_tenant_cannot_read_a_finding_by_id(attack: Attack, verb: str):
+    a, b = attack.a, attack.b
+    target = attack.bystander(a)
+    since = await attack.mark(a)
+
+    sent = await attack.command(b, f"{verb} {target.id}", person="dan")
+    reply = await attack.reply(sent)
+
+    assert "There is no finding" in reply
+    assert target.resource_id not in reply and target.title not in reply
+    assert await attack.events(a, since, subject=target.id) == []
 
 
 async def test_other_tenant_cannot_approve_with_a_pasted_token(attack: Attack):
@@ -628,6 +651,7 @@ async def test_approval_after_expiry_is_refused(attack: Attack):
     await quiet()
 
     assert all(NOT_DONE in r and "no longer awaiting" in r for r in replies), replies
+    assert not has_buttons(await attack.final_card(b, ts)), "an expired card keeps no buttons"
     assert (await attack.finding(b, target.id)).status == "expired"
     assert await attack.runs(b, target.id) == []
     assert await attack.decisions(b, target.id, since) == []
@@ -655,6 +679,7 @@ async def test_approval_of_a_remediated_finding_is_refused(attack: Attack):
     await quiet()
 
     assert all(NOT_DONE in r and "no longer awaiting" in r for r in replies), replies
+    assert not has_buttons(await attack.final_card(a, ts)), "a remediated card keeps no buttons"
     assert (await attack.finding(a, target.id)).status == "verified"
     assert len(await attack.runs(a, target.id)) == 1
     assert await attack.decisions(a, target.id, since) == []
@@ -677,6 +702,7 @@ async def test_approval_of_a_rejected_finding_is_refused(attack: Attack):
     await quiet()
 
     assert NOT_DONE in reply and "no longer awaiting" in reply
+    assert not has_buttons(await attack.final_card(a, ts)), "a rejected card keeps no buttons"
     assert (await attack.finding(a, target.id)).status == "rejected"
     assert await attack.runs(a, target.id) == []
     assert attack.mutations() == mutations
@@ -744,21 +770,21 @@ async def test_rejection_without_a_reason_changes_nothing(attack: Attack):
     await attack.assert_untouched(a, target.id, since)
 
 
-MALFORMED = [
-    ("approve", "needs a finding id"),
-    ("approve not-an-id", "is not a finding id"),
-    ("approve f-12345", "is not a finding id"),
-    ("approve f-000000000000 and-more", "does not take"),
-    ("approve f-000000000000;DROP TABLE findings", "is not a finding id"),
-    ("reject", "needs a finding id"),
-    ("restore", "needs a run id"),
-    ("restore run-../../etc", "is not a run id"),
-    ("approve\u200b f-000000000000", "don't know the command"),
-    ("yes-please-delete-everything", "don't know the command"),
-]
+MALFORMED = {
+    "approve-without-id": ("approve", "needs a finding id"),
+    "approve-word": ("approve not-an-id", "is not a finding id"),
+    "approve-short-id": ("approve f-12345", "is not a finding id"),
+    "approve-extra-words": ("approve f-000000000000 and-more", "does not take"),
+    "approve-sql": ("approve f-000000000000;DROP TABLE findings", "is not a finding id"),
+    "reject-without-id": ("reject", "needs a finding id"),
+    "restore-without-run": ("restore", "needs a run id"),
+    "restore-path": ("restore run-../../etc", "is not a run id"),
+    "zero-width-verb": ("approve\u200b f-000000000000", "don't know the command"),
+    "unknown-verb": ("yes-please-delete-everything", "don't know the command"),
+}
 
 
-@pytest.mark.parametrize(("text", "expected"), MALFORMED, ids=[m[0][:24] for m in MALFORMED])
+@pytest.mark.parametrize(("text", "expected"), list(MALFORMED.values()), ids=list(MALFORMED))
 async def test_malformed_command_is_explained_and_changes_nothing(
     attack: Attack, text: str, expected: str
 ):
