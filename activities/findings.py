@@ -43,6 +43,8 @@ class ApprovalContext:
     required_approvals: int
     excluded_approvers: list[str]  # owners and requesters: they cannot approve their own change
     display_names: dict[str, str] = field(default_factory=dict)
+    on_call: list[str] = field(default_factory=list)  # who an undecided approval escalates to
+    dry_run: bool = False  # the tenant is in dry-run mode: approvals plan, nothing changes
 
 
 @dataclass
@@ -62,6 +64,15 @@ class StatusInput:
     new_status: str
     expected: list[str]
     workflow_id: str = ""
+
+
+@dataclass
+class NoticeInput:
+    tenant_id: str
+    finding_id: str
+    kind: str  # reminder | escalation
+    person_ids: list[str]
+    text: str
 
 
 @dataclass
@@ -103,6 +114,8 @@ class FindingActivities:
                 session, inp.tenant_id, finding.last_scan_id, finding.resource_id
             )
             people = repo.people_with_role(session, inp.tenant_id, Role.APPROVER)
+            on_call = repo.on_call_people(session, inp.tenant_id)
+            tenant = repo.get_tenant(session, inp.tenant_id)
         spec = ACTIONS.get(finding.action or "")
         production = _is_production(account.environment if account else "", resource)
         destructive = bool(spec and spec.destructive)
@@ -119,6 +132,8 @@ class FindingActivities:
             required_approvals=required,
             excluded_approvers=sorted(owners),
             display_names={p_id: name for p_id, name, _email in people},
+            on_call=sorted(p for p in on_call if p in {p_id for p_id, _n, _e in people}),
+            dry_run=bool(tenant.dry_run) if tenant else False,
         )
 
     @activity.defn
@@ -233,3 +248,27 @@ class FindingActivities:
                 details=inp.details,
             )
             return event.seq
+
+    @activity.defn
+    def post_notice(self, inp: NoticeInput) -> int:
+        """Post a reminder or escalation under every card of the finding; audit it."""
+        info = activity.info()
+        with tenant_session(self._engine, inp.tenant_id) as session:
+            finding = repo.get_finding(session, inp.tenant_id, inp.finding_id)
+            refs = list(finding.card_refs or []) if finding else []
+            handles = repo.chat_user_ids(session, inp.tenant_id, inp.person_ids)
+        for r in refs:
+            ref = MessageRef(r["channel_kind"], r["channel_id"], r["message_id"])
+            mentions = [uid for platform, uid in handles if platform == ref.channel_kind]
+            self._chat.post_notice(ref, inp.text, mentions)
+        with tenant_session(self._engine, inp.tenant_id) as session:
+            audit.append_event(
+                session,
+                inp.tenant_id,
+                "system",
+                f"approval.{inp.kind}",
+                inp.finding_id,
+                workflow_id=info.workflow_id,
+                details={"notified": sorted(inp.person_ids), "cards": len(refs)},
+            )
+        return len(refs)

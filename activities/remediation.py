@@ -54,6 +54,19 @@ class RunInput:
 
 
 @dataclass
+class CapInput:
+    tenant_id: str
+    finding_id: str
+    run_id: str
+
+
+@dataclass
+class CapResult:
+    allowed: bool
+    detail: str
+
+
+@dataclass
 class FinishRunInput:
     tenant_id: str
     run_id: str
@@ -176,6 +189,36 @@ class RemediationActivities:
                 },
             )
         return StepResult(str(outcome.status), outcome.detail, dict(outcome.restore_point))
+
+    @activity.defn
+    def check_blast_radius(self, inp: CapInput) -> CapResult:
+        """Refuse to act when the account reached its cap of actions in the last 24 hours."""
+        with tenant_session(self._engine, inp.tenant_id) as session:
+            finding = repo.get_finding(session, inp.tenant_id, inp.finding_id)
+            tenant = repo.get_tenant(session, inp.tenant_id)
+            if finding is None or tenant is None:
+                raise ApplicationError(
+                    "finding or tenant vanished", type="not_found", non_retryable=True
+                )
+            cap = tenant.max_actions_per_account_per_day
+            done = repo.actions_in_account_since(
+                session,
+                inp.tenant_id,
+                finding.provider,
+                finding.account_id,
+                hours=24,
+                exclude_run=inp.run_id,
+            )
+        if done >= cap:
+            return CapResult(
+                False,
+                (
+                    f"Stopped before acting: account {finding.account_id} already had {done} "
+                    f"remediation(s) in the last 24 hours, and its blast-radius cap is {cap}. "
+                    "Nothing was changed; approve again after the window, or raise the cap."
+                ),
+            )
+        return CapResult(True, f"{done} of {cap} actions used in account {finding.account_id}.")
 
 
 _EVENT = {

@@ -77,6 +77,22 @@ class ConsoleChatPort:
         with self._lock:
             self._emit(ref, card, "updated")
 
+    def post_notice(self, ref: MessageRef, text: str, mentions: list[str]) -> None:
+        """Print a reminder or escalation under a card and add it to the transcript."""
+        if ref.channel_kind != CHANNEL_KIND:
+            return
+        line = f"  notice on card #{ref.message_id}: {text}"
+        with self._lock:
+            self._console.print(line, markup=False, highlight=False)
+            try:
+                with self._path.open("a", encoding="utf-8") as transcript:
+                    transcript.write(f"\n> notice on card #{ref.message_id}: {_md(text)}\n")
+            except OSError as err:
+                raise ChatDeliveryError(
+                    f"Could not write the console transcript {self._path}: {err.strerror}.",
+                    "Check that the folder exists and is writable, or choose another path.",
+                ) from err
+
     def _emit(self, ref: MessageRef, card: FindingCard, what: str) -> None:
         if what == "posted":
             self._posted += 1
@@ -88,9 +104,7 @@ class ConsoleChatPort:
                 highlight=False,
             )
         else:
-            self._console.print(
-                render_panel(card, f"#{ref.message_id} {what} · {ref.channel_id}")
-            )
+            self._console.print(render_panel(card, f"#{ref.message_id} {what} · {ref.channel_id}"))
         try:
             self._path.parent.mkdir(parents=True, exist_ok=True)
             with self._path.open("a", encoding="utf-8") as transcript:

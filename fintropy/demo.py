@@ -131,8 +131,9 @@ async def run_demo(settings: Any, *, fresh: bool = True) -> dict[str, Any]:
         provision(stack.engine, load_tenants())
         with tenant_session(stack.engine, DEMO_TENANT) as session:
             first_seq = audit.last_seq(session, DEMO_TENANT)
-        services = build_services(settings, stack.engine, info.aws_endpoint_url, console,
-                                  sandbox=True, full_cards=2)
+        services = build_services(
+            settings, stack.engine, info.aws_endpoint_url, console, sandbox=True, full_cards=2
+        )
         task_queue = f"{settings.task_queue}-demo-{uuid.uuid4().hex[:6]}"
         backend = TemporalBackend(stack.engine, stack.client, task_queue)
         runner, port = await start_web(backend, settings, "127.0.0.1", 0)

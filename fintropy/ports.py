@@ -22,3 +22,10 @@ class ChatPort(Protocol):
     def update_finding_card(self, ref: MessageRef, card: FindingCard) -> None:
         """Replace a posted card (new status, decided-by, outcome; buttons maybe disabled)."""
         ...
+
+    def post_notice(self, ref: MessageRef, text: str, mentions: list[str]) -> None:
+        """Post a short notice under a card (a reminder, an escalation) naming people.
+
+        ``mentions`` are the platform's user ids of the people to notify on that platform.
+        """
+        ...

@@ -105,9 +105,11 @@ def activity_functions(services: Services) -> list[Callable[..., Any]]:
         findings.post_card,
         findings.update_cards,
         findings.record_audit,
+        findings.post_notice,
         remediation.start_run,
         remediation.finish_run,
         remediation.run_step,
+        remediation.check_blast_radius,
     ]
 
 

@@ -32,6 +32,7 @@ class PersonSpec:
     email: str
     role: Role
     chat: tuple[ChatIdentity, ...] = ()
+    on_call: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class TenantSpec:
     id: str
     name: str
     timezone: str = "UTC"
+    dry_run: bool = False
+    max_actions_per_account_per_day: int = 20
     accounts: tuple[CloudAccount, ...] = ()
     people: tuple[PersonSpec, ...] = ()
     channels: tuple[ChannelSpec, ...] = field(default_factory=tuple)
@@ -109,6 +112,7 @@ def parse_tenants(data: Any, source: str) -> list[TenantSpec]:
                     str(p.get("email", "")),
                     Role(role),
                     chats,
+                    on_call=bool(p.get("on_call", False)),
                 )
             )
         channels = tuple(
@@ -120,11 +124,20 @@ def parse_tenants(data: Any, source: str) -> list[TenantSpec]:
             )
             for c in t.get("channels") or []
         )
+        cap = t.get("max_actions_per_account_per_day", 20)
+        if not isinstance(cap, int) or cap < 0:
+            raise ConfigError(
+                f"{where} ({tid}): max_actions_per_account_per_day must be a "
+                f"whole number >= 0, not {cap!r}.",
+                "Use e.g. 20.",
+            )
         specs.append(
             TenantSpec(
                 tid,
                 str(t.get("name") or tid),
                 str(t.get("timezone", "UTC")),
+                bool(t.get("dry_run", False)),
+                cap,
                 tuple(accounts),
                 tuple(people),
                 channels,

@@ -24,9 +24,12 @@ with workflow.unsafe.imports_passed_through():
         AuditInput,
         CardInput,
         FindingActivities,
+        NoticeInput,
         StatusInput,
     )
     from activities.remediation import (
+        CapInput,
+        CapResult,
         FinishRunInput,
         RemediationActivities,
         RunInput,
@@ -47,6 +50,10 @@ class FindingInput:
     finding_id: str
     approval_timeout_seconds: int = 72 * 3600
     dry_run: bool = False
+    # Reminder to the approvers, then escalation to the on-call approvers, as fractions of
+    # the approval timeout; the finding expires (no action) when the timeout is reached.
+    remind_at: float = 1 / 3
+    escalate_at: float = 2 / 3
 
 
 @dataclass
@@ -58,6 +65,7 @@ class DecisionRequest:
     decision: str  # approve | reject
     reason: str = ""
     actor_chat: str = ""  # "slack:T123/U456", "teams:<tenant>/<aad object id>", "cli:<user>"
+    dry_run: bool = False  # preview: plan the action and say what it would do; change nothing
 
 
 @dataclass
@@ -133,21 +141,36 @@ class FindingWorkflow:
         )
         self._state.phase = "awaiting"
 
-        # Wait for approve/reject; after approval_timeout_seconds the finding expires to the
-        # safe default (no action), and every card shows it with its buttons disabled.
-        try:
-            await workflow.wait_condition(
-                lambda: self._state.phase in ("approved", "rejected"),
-                timeout=timedelta(seconds=inp.approval_timeout_seconds),
-                timeout_summary="approval-timeout",
-            )
-        except TimeoutError:
-            self._state.phase = "expired"
-            await self._set_status(S.EXPIRED, [S.AWAITING_APPROVAL])
-            await self._audit(
-                "system", "decision.expired", {"after_seconds": inp.approval_timeout_seconds}
-            )
-            return await self._close(S.EXPIRED, "Expired without a decision; nothing was changed.")
+        # Wait for approve/reject. A third of the way into approval_timeout_seconds the
+        # approvers are reminded, two thirds in it escalates to the on-call approvers, and at
+        # the timeout the finding expires to the safe default (no action): every card shows
+        # it with its buttons disabled.
+        total = inp.approval_timeout_seconds
+        tiers = [
+            ("reminded", total * inp.remind_at),
+            ("escalated", total * inp.escalate_at),
+            ("expired", float(total)),
+        ]
+        waited = 0.0
+        for tier, at in tiers:
+            try:
+                await workflow.wait_condition(
+                    lambda: self._state.phase in ("approved", "rejected"),
+                    timeout=timedelta(seconds=max(at - waited, 0.001)),
+                    timeout_summary=f"approval-{tier}",
+                )
+                break
+            except TimeoutError:
+                waited = at
+                if tier != "expired":
+                    await self._notify(tier)
+                    continue
+                self._state.phase = "expired"
+                await self._set_status(S.EXPIRED, [S.AWAITING_APPROVAL])
+                await self._audit("system", "decision.expired", {"after_seconds": total})
+                return await self._close(
+                    S.EXPIRED, "Expired without a decision; nothing was changed."
+                )
 
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._state.phase == "rejected":
@@ -163,6 +186,8 @@ class FindingWorkflow:
         """Record an accepted decision (the validator has already checked it)."""
         assert self._inp is not None
         assert self._ctx is not None
+        if req.decision == "approve" and req.dry_run:
+            return await self._preview(req)
         if req.decision == "reject":
             self._state.rejected_by = (req.person_id, req.display_name)
             self._state.reason = req.reason
@@ -215,6 +240,8 @@ class FindingWorkflow:
                 "You do not have the approver role for this tenant, so you cannot decide on it.",
                 type="not_approver",
             )
+        if req.dry_run:
+            return  # a preview changes nothing, so anyone with the approver role may ask
         if req.decision == "reject" and not req.reason.strip():
             raise ApplicationError("A rejection needs a reason.", type="reason_required")
         if req.decision == "approve":
@@ -239,22 +266,8 @@ class FindingWorkflow:
         names = [name for _pid, name in self._state.approvals]
         await self._set_status(S.APPROVED, [S.AWAITING_APPROVAL])
         await self._cards(S.APPROVED, "Approved; remediation is running.", enabled=False)
-        self._state.run_id = f"run-{inp.finding_id}-{str(workflow.uuid4())[:8]}"
-        wf_id = workflow.info().workflow_id
-        await workflow.execute_activity_method(
-            RemediationActivities.start_run,
-            RunInput(
-                inp.tenant_id,
-                inp.finding_id,
-                self._state.run_id,
-                wf_id,
-                self._ctx.action or "",
-                inp.dry_run,
-                "system",
-                [pid for pid, _ in self._state.approvals],
-            ),
-            start_to_close_timeout=QUICK,
-        )
+        dry_run = inp.dry_run or self._ctx.dry_run
+        self._state.run_id = await self._start_run(dry_run)
         self._state.phase = "remediating"
         actor = self._state.approvals[-1][0]
         try:
@@ -262,8 +275,21 @@ class FindingWorkflow:
             if plan.status == "skipped":
                 await self._set_status(S.RESOLVED, [S.APPROVED])
                 return await self._finish(S.RESOLVED, f"Nothing to do: {plan.detail}", "skipped")
-            if inp.dry_run:
-                return await self._finish(S.APPROVED, f"Dry run: {plan.detail}", "dry_run")
+            if dry_run:
+                return await self._finish(
+                    S.APPROVED,
+                    f"Dry run (the tenant is in dry-run mode): {plan.detail} Nothing was changed.",
+                    "dry_run",
+                )
+            cap: CapResult = await workflow.execute_activity_method(
+                RemediationActivities.check_blast_radius,
+                CapInput(inp.tenant_id, inp.finding_id, self._state.run_id),
+                start_to_close_timeout=QUICK,
+            )
+            if not cap.allowed:
+                await self._set_status(S.FAILED, [S.APPROVED])
+                await self._audit("system", "remediation.blocked", {"detail": cap.detail})
+                return await self._finish(S.FAILED, cap.detail, "blocked")
             await self._set_status(S.REMEDIATING, [S.APPROVED])
             point = await self._step("restore_point", actor)
             done = await self._step("execute", actor, point.restore_point)
@@ -282,6 +308,75 @@ class FindingWorkflow:
         by = ", ".join(names)
         return await self._finish(
             S.VERIFIED, f"{done.detail} Verified: {check.detail} (approved by {by})", "verified"
+        )
+
+    async def _start_run(self, dry_run: bool) -> str:
+        assert self._inp is not None
+        assert self._ctx is not None
+        run_id = f"run-{self._inp.finding_id}-{str(workflow.uuid4())[:8]}"
+        await workflow.execute_activity_method(
+            RemediationActivities.start_run,
+            RunInput(
+                self._inp.tenant_id,
+                self._inp.finding_id,
+                run_id,
+                workflow.info().workflow_id,
+                self._ctx.action or "",
+                dry_run,
+                "system",
+                [pid for pid, _ in self._state.approvals],
+            ),
+            start_to_close_timeout=QUICK,
+        )
+        return run_id
+
+    async def _preview(self, req: DecisionRequest) -> DecisionReply:
+        """A dry run on request: plan only, say what would happen, keep waiting."""
+        assert self._inp is not None
+        assert self._ctx is not None
+        run_id = await self._start_run(True)
+        plan: StepResult = await workflow.execute_activity_method(
+            RemediationActivities.run_step,
+            StepInput(self._inp.tenant_id, self._inp.finding_id, run_id, "plan", req.person_id),
+            start_to_close_timeout=CLOUD_STEP,
+            retry_policy=CLOUD_RETRY,
+        )
+        await workflow.execute_activity_method(
+            RemediationActivities.finish_run,
+            FinishRunInput(self._inp.tenant_id, run_id, "dry_run"),
+            start_to_close_timeout=QUICK,
+        )
+        await self._audit(
+            req.person_id,
+            "decision.dry_run",
+            {"run_id": run_id, "detail": plan.detail},
+            actor_chat=req.actor_chat or None,
+        )
+        return DecisionReply(
+            True,
+            f"Dry run ({run_id}): {plan.detail} Nothing was changed.",
+            len(self._state.approvals),
+            self._ctx.required_approvals,
+        )
+
+    async def _notify(self, tier: str) -> None:
+        """Remind the approvers, or escalate to the on-call approvers, under every card."""
+        assert self._inp is not None
+        assert self._ctx is not None
+        if tier == "reminded":
+            people = [p for p in self._ctx.approvers if p not in self._ctx.excluded_approvers]
+            text = "Reminder: this finding is still waiting for an approver's decision."
+        else:
+            people = self._ctx.on_call or self._ctx.approvers
+            text = (
+                "Escalated to the on-call approvers: nobody has decided yet. It expires "
+                "with no action if nobody does."
+            )
+        await workflow.execute_activity_method(
+            FindingActivities.post_notice,
+            NoticeInput(self._inp.tenant_id, self._inp.finding_id, tier, people, text),
+            start_to_close_timeout=QUICK,
+            retry_policy=CHAT_RETRY,
         )
 
     async def _step(self, step: str, actor: str, restore_point: dict | None = None) -> StepResult:

@@ -18,7 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
-from bot.views import finding_blocks, finding_text
+from bot.views import escape_mrkdwn, finding_blocks, finding_text
 from fintropy.domain import FindingCard, MessageRef
 from fintropy.errors import ChatDeliveryError
 
@@ -78,6 +78,20 @@ class SlackChatPort:
         logger.info(
             "slack card updated", extra={"tenant_id": card.tenant_id, "finding_id": card.finding_id}
         )
+
+    def post_notice(self, ref: MessageRef, text: str, mentions: list[str]) -> None:
+        """Post a reminder or escalation in the card's thread, mentioning people."""
+        if ref.channel_kind != CHANNEL_KIND:
+            return
+        tagged = " ".join(f"<@{uid}>" for uid in mentions if uid.isalnum())
+        self._call(
+            "chat.postMessage",
+            self._client.chat_postMessage,
+            channel=ref.channel_id,
+            thread_ts=ref.message_id,
+            text=f"{tagged} {escape_mrkdwn(text)}".strip(),
+        )
+        logger.info("slack notice posted", extra={"count": len(mentions)})
 
     def _call(self, method: str, fn: Any, **kwargs: Any) -> Any:
         try:

@@ -31,7 +31,8 @@ from sqlmodel import Field, SQLModel
 
 from fintropy.domain import FindingStatus, Role
 
-PLATFORMS = ("slack", "teams")
+IDENTITY_PLATFORMS = ("slack", "teams", "cli")
+BINDING_PLATFORMS = ("slack", "teams", "console")
 REMEDIATION_STEPS = ("plan", "restore_point", "execute", "verify", "restore")
 EXCEPTION_SCOPES = ("finding", "resource", "tag", "account", "rule")
 
@@ -67,6 +68,10 @@ class Tenant(SQLModel, table=True):
     name: str
     timezone: str = Field(default="UTC")
     dry_run: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    # Blast-radius cap: at most this many remediations per cloud account per rolling 24 hours.
+    max_actions_per_account_per_day: int = Field(
+        default=20, sa_column_kwargs={"server_default": text("20")}
+    )
     # Per-rule parameter overrides: {"rule_id": {"param": value}}.
     rule_params: dict[str, Any] = Field(default_factory=dict, **_json("{}"))
     created_at: datetime = Field(default_factory=utcnow, sa_type=TIMESTAMP)
@@ -97,6 +102,8 @@ class Person(SQLModel, table=True):
     id: str = Field(primary_key=True)
     display_name: str
     email: str | None = None
+    # On-call approvers are who an undecided approval escalates to.
+    on_call: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
 
 
 class ChatIdentity(SQLModel, table=True):
@@ -110,7 +117,7 @@ class ChatIdentity(SQLModel, table=True):
             ["people.tenant_id", "people.id"],
             name="chat_identities_person_fk",
         ),
-        _in("platform", PLATFORMS, "chat_identities_platform_check"),
+        _in("platform", IDENTITY_PLATFORMS, "chat_identities_platform_check"),
     )
 
     tenant_id: str = Field(primary_key=True)
@@ -149,7 +156,7 @@ class ChatBinding(SQLModel, table=True):
     __tablename__ = "chat_bindings"
     __table_args__ = (
         _tenant_fk("chat_bindings"),
-        _in("platform", PLATFORMS, "chat_bindings_platform_check"),
+        _in("platform", BINDING_PLATFORMS, "chat_bindings_platform_check"),
         Index(
             "chat_bindings_target_key",
             "platform",
@@ -391,4 +398,8 @@ TENANT_TABLES: tuple[str, ...] = (
     "remediation_outcomes",
     "audit_events",
     "exceptions",
+    "teams_conversations",
 )
+
+# Tables defined in their own modules, imported here so the metadata is complete.
+import fintropy.persistence.teams  # noqa: E402,F401

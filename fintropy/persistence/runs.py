@@ -183,3 +183,50 @@ def runs_for_finding(session: Session, tenant_id: str, finding_id: str) -> list[
             .order_by(col(RemediationRun.started_at))
         ).all()
     )
+
+
+def actions_in_account_since(
+    session: Session,
+    tenant_id: str,
+    provider: str,
+    account_id: str,
+    *,
+    hours: int,
+    exclude_run: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """How many non-dry-run remediations acted in one account in the last ``hours``.
+
+    A run counts once it has an ``execute`` outcome (successful or not): a failed attempt
+    still touched the account.
+    """
+    from datetime import UTC, timedelta
+
+    from fintropy.persistence.models import FindingRecord
+
+    since = (now or datetime.now(UTC)) - timedelta(hours=hours)
+    query = (
+        select(RemediationRun.id)
+        .join(
+            FindingRecord,
+            (col(FindingRecord.tenant_id) == col(RemediationRun.tenant_id))
+            & (col(FindingRecord.id) == col(RemediationRun.finding_id)),
+        )
+        .join(
+            RemediationOutcome,
+            (col(RemediationOutcome.tenant_id) == col(RemediationRun.tenant_id))
+            & (col(RemediationOutcome.run_id) == col(RemediationRun.id)),
+        )
+        .where(
+            RemediationRun.tenant_id == tenant_id,
+            FindingRecord.provider == provider,
+            FindingRecord.account_id == account_id,
+            col(RemediationRun.dry_run).is_(False),
+            RemediationOutcome.step == "execute",
+            col(RemediationRun.started_at) >= since,
+        )
+        .distinct()
+    )
+    if exclude_run:
+        query = query.where(RemediationRun.id != exclude_run)
+    return len(session.exec(query).all())

@@ -64,6 +64,7 @@ class PersonSpec(_Spec):
     display_name: str = Field(min_length=1)
     email: str | None = None
     role: Role = Role.VIEWER
+    on_call: bool = False
     identities: tuple[ChatIdentitySpec, ...] = ()
 
 
@@ -83,6 +84,7 @@ class TenantSpec(_Spec):
     name: str = Field(min_length=1)
     timezone: str = "UTC"
     dry_run: bool = False
+    max_actions_per_account_per_day: int = Field(default=20, ge=0)
     accounts: tuple[CloudAccount, ...] = ()
     people: tuple[PersonSpec, ...] = ()
     bindings: tuple[ChatBindingSpec, ...] = ()
@@ -108,6 +110,7 @@ def tenant_spec_from(config: Any) -> TenantSpec:
             display_name=person.display_name,
             email=person.email or None,
             role=Role(person.role),
+            on_call=bool(getattr(person, "on_call", False)),
             identities=tuple(
                 ChatIdentitySpec(
                     platform=chat.platform, workspace_id=chat.workspace_id, user_id=chat.user_id
@@ -133,6 +136,7 @@ def tenant_spec_from(config: Any) -> TenantSpec:
         name=config.name,
         timezone=getattr(config, "timezone", "UTC"),
         dry_run=bool(getattr(config, "dry_run", False)),
+        max_actions_per_account_per_day=int(getattr(config, "max_actions_per_account_per_day", 20)),
         accounts=tuple(getattr(config, "accounts", ())),
         people=tuple(people),
         bindings=tuple(bindings),
@@ -185,6 +189,7 @@ def provision_tenant(session: Session | Engine, spec: TenantSpec | Any) -> None:
             "name": spec.name,
             "timezone": spec.timezone,
             "dry_run": spec.dry_run,
+            "max_actions_per_account_per_day": spec.max_actions_per_account_per_day,
             "rule_params": spec.rule_params,
         },
     )
@@ -237,6 +242,7 @@ def _upsert_person(session: Session, tenant_id: str, person: PersonSpec) -> None
             "id": person.id,
             "display_name": person.display_name,
             "email": person.email,
+            "on_call": person.on_call,
         },
     )
     session.execute(
@@ -430,3 +436,24 @@ def default_channel(session: Session, tenant_id: str, platform: str) -> ChatBind
         .order_by(col(ChatBinding.id))
         .limit(1)
     ).first()
+
+
+def on_call_people(session: Session, tenant_id: str) -> list[str]:
+    """Ids of the tenant's on-call people (who undecided approvals escalate to)."""
+    return sorted(
+        session.exec(
+            select(Person.id).where(Person.tenant_id == tenant_id, col(Person.on_call))
+        ).all()
+    )
+
+
+def chat_user_ids(session: Session, tenant_id: str, person_ids: list[str]) -> list[tuple[str, str]]:
+    """``(platform, user_id)`` of every chat identity of the given people, sorted."""
+    if not person_ids:
+        return []
+    rows = session.exec(
+        select(ChatIdentity.platform, ChatIdentity.user_id).where(
+            ChatIdentity.tenant_id == tenant_id, col(ChatIdentity.person_id).in_(person_ids)
+        )
+    ).all()
+    return sorted((platform, user_id) for platform, user_id in rows)

@@ -21,6 +21,7 @@ from fintropy.domain import (
 from fintropy.persistence import repo
 from fintropy.persistence.db import tenant_session
 from fintropy.persistence.models import ExceptionRecord
+from fintropy.persistence.teams import TeamsConversation
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ACCOUNT = "111111111111"
@@ -130,6 +131,15 @@ def populate_every_table(engine: Any, tenant_id: str) -> None:
                 owner="alice",
                 reason="migration next week",
                 expires_at=T0 + timedelta(days=7),
+            )
+        )
+        session.add(
+            TeamsConversation(
+                tenant_id=tenant_id,
+                conversation_id=f"19:{tenant_id}@thread.tacv2",
+                channel_id=f"19:{tenant_id}@thread.tacv2",
+                service_url="https://smba.example.invalid/teams/",
+                reference={"conversation": {"id": f"19:{tenant_id}@thread.tacv2"}},
             )
         )
 

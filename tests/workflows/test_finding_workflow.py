@@ -19,9 +19,17 @@ from activities.findings import (
     ApprovalContextInput,
     AuditInput,
     CardInput,
+    NoticeInput,
     StatusInput,
 )
-from activities.remediation import FinishRunInput, RunInput, StepInput, StepResult
+from activities.remediation import (
+    CapInput,
+    CapResult,
+    FinishRunInput,
+    RunInput,
+    StepInput,
+    StepResult,
+)
 from fintropy.domain import MessageRef
 from workflows.finding_workflow import (
     DecisionRequest,
@@ -45,6 +53,9 @@ class FakeWorld:
     cards: list[tuple[str, bool]] = field(default_factory=list)  # (status, buttons enabled)
     audit: list[tuple[str, str]] = field(default_factory=list)  # (actor, action)
     steps: list[str] = field(default_factory=list)
+    notices: list[tuple[str, list[str]]] = field(default_factory=list)
+    cap_allows: bool = True
+    dry_run: bool = False
 
     def activities(self) -> list:
         @activity.defn(name="load_approval_context")
@@ -58,6 +69,8 @@ class FakeWorld:
                 self.required,
                 self.owners,
                 {p: p.title() for p in self.approvers},
+                on_call=["bob"],
+                dry_run=self.dry_run,
             )
 
         @activity.defn(name="set_status")
@@ -104,16 +117,20 @@ class FakeWorld:
                 )
             return StepResult("succeeded", "vol-1 is gone; snap-1 exists", dict(inp.restore_point))
 
-        return [
-            load,
-            set_status,
-            post_card,
-            update_cards,
-            record_audit,
-            start_run,
-            finish_run,
-            run_step,
-        ]
+        @activity.defn(name="post_notice")
+        def post_notice(inp: NoticeInput) -> int:
+            self.notices.append((inp.kind, sorted(inp.person_ids)))
+            return 1
+
+        @activity.defn(name="check_blast_radius")
+        def check_blast_radius(inp: CapInput) -> CapResult:
+            self.steps.append("cap")
+            if self.cap_allows:
+                return CapResult(True, "1 of 20")
+            return CapResult(False, "Stopped before acting: the blast-radius cap is 0.")
+
+        return [load, set_status, post_card, update_cards, record_audit, start_run, finish_run,
+                run_step, post_notice, check_blast_radius]
 
 
 async def _start(env, world: FakeWorld, timeout_s: int = 72 * 3600):
@@ -175,6 +192,7 @@ async def test_two_person_rule_needs_two_distinct_approvers(temporal_time_skippi
     assert world.steps == [
         "start_run",
         "plan",
+        "cap",
         "restore_point",
         "execute",
         "verify",
@@ -246,6 +264,8 @@ async def test_undecided_finding_expires_to_no_action(temporal_time_skipping_env
     assert world.cards[-1] == ("expired", False)
     assert ("system", "decision.expired") in world.audit
     assert late.value is not None
+    # Reminded the approvers (not the owner), then escalated to on-call, then expired.
+    assert world.notices == [("reminded", ["alice", "bob"]), ("escalated", ["bob"])]
 
 
 async def test_rejection_records_reason_and_disables_buttons(temporal_time_skipping_env):
@@ -314,3 +334,69 @@ async def test_second_start_with_same_finding_is_refused(temporal_time_skipping_
                 task_queue=queue,
             )
         await handle.terminate("test done")
+
+
+async def test_blast_radius_cap_stops_before_acting(temporal_time_skipping_env):
+    env = temporal_time_skipping_env
+    world = FakeWorld(cap_allows=False)
+    worker, queue, finding, timeout_s = await _start(env, world)
+    async with worker:
+        handle = await env.client.start_workflow(
+            FindingWorkflow.run,
+            FindingInput("t1", finding, timeout_s),
+            id=finding_workflow_id("t1", finding),
+            task_queue=queue,
+        )
+        await _wait_awaiting(handle)
+        await handle.execute_update(FindingWorkflow.decide, _req("alice"))
+        result = await handle.result()
+
+    assert result.status == "failed"
+    assert "blast-radius cap" in result.outcome
+    assert "restore_point" not in world.steps
+    assert "execute" not in world.steps
+    assert ("system", "remediation.blocked") in world.audit
+
+
+async def test_dry_run_preview_plans_only_and_keeps_waiting(temporal_time_skipping_env):
+    env = temporal_time_skipping_env
+    world = FakeWorld()
+    worker, queue, finding, timeout_s = await _start(env, world)
+    async with worker:
+        handle = await env.client.start_workflow(
+            FindingWorkflow.run,
+            FindingInput("t1", finding, timeout_s),
+            id=finding_workflow_id("t1", finding),
+            task_queue=queue,
+        )
+        await _wait_awaiting(handle)
+        preview = DecisionRequest("dave", "Dave", "approve", "", "slack:T1/Udave", dry_run=True)
+        reply = await handle.execute_update(FindingWorkflow.decide, preview)
+        state = await handle.query(FindingWorkflow.state)
+        await handle.terminate("test done")
+
+    assert reply.accepted
+    assert "Dry run" in reply.message
+    assert "will snapshot then delete vol-1" in reply.message
+    assert world.steps == ["start_run", "plan", "finish_run:dry_run"]
+    assert state.phase == "awaiting"
+    assert state.approvals == []
+
+
+async def test_tenant_dry_run_mode_changes_nothing(temporal_time_skipping_env):
+    env = temporal_time_skipping_env
+    world = FakeWorld(dry_run=True)
+    worker, queue, finding, timeout_s = await _start(env, world)
+    async with worker:
+        handle = await env.client.start_workflow(
+            FindingWorkflow.run,
+            FindingInput("t1", finding, timeout_s),
+            id=finding_workflow_id("t1", finding),
+            task_queue=queue,
+        )
+        await _wait_awaiting(handle)
+        await handle.execute_update(FindingWorkflow.decide, _req("alice"))
+        result = await handle.result()
+
+    assert "Dry run" in result.outcome
+    assert world.steps == ["start_run", "plan", "finish_run:dry_run"]

@@ -89,6 +89,12 @@ def _create_tables() -> None:
         _str("name"),
         _str("timezone"),
         sa.Column("dry_run", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+        sa.Column(
+            "max_actions_per_account_per_day",
+            sa.Integer(),
+            server_default=sa.text("20"),
+            nullable=False,
+        ),
         _jsonb("rule_params", "{}"),
         _ts("created_at"),
         sa.CheckConstraint("id <> ''", name="tenants_id_not_empty"),
@@ -112,6 +118,7 @@ def _create_tables() -> None:
         _str("id"),
         _str("display_name"),
         _str("email", nullable=True),
+        sa.Column("on_call", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         _tenant_fk("people"),
         sa.PrimaryKeyConstraint("tenant_id", "id"),
     )
