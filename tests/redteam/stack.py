@@ -140,6 +140,7 @@ async def start_stack(
             "dora": ("approver", "team-data@example.com"),
             "frank": ("approver", "team-ml@EXAMPLE.COM"),
             "gail": ("approver", None),
+            "hank": ("approver", None),
             "carol": ("requester", None),
             "dave": ("viewer", None),
         },

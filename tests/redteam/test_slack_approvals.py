@@ -36,6 +36,7 @@ from tests.redteam.stack import start_stack
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 ROLE_REFUSAL = "Only people with the approver role"
+_FORM = "application/x-www-form-urlencoded"
 BAD_BUTTON = "That button is not valid here"
 NOT_DONE = "Not done:"
 CHEAP = ("modify_volume_to_gp3", "stop_instance", "release_address", "delete_snapshot")
@@ -138,6 +139,23 @@ async def test_unauthenticated_requests_are_refused_before_any_work(
     assert [c for c in attack.slack.calls_to("response_url") if c.path == path] == []
     # An unauthenticated body names a workspace nobody vouched for: it must not write to
     # that tenant's ledger (or anyone could fill it).
+    assert [e.action for e in await attack.events(a, since) if e.actor == "alice"] == []
+
+
+async def test_ssl_check_flag_does_not_smuggle_an_unsigned_command(attack: Attack):
+    a = attack.a
+    target = attack.bystander(a)
+    since, mutations = await attack.mark(a), attack.mutations()
+    path, body, _headers = attack.command_request(a, f"approve {target.id}", person="alice")
+
+    # Slack's ssl_check pings are answered before signature verification.
+    status = await attack.post(body + "&ssl_check=1", {"Content-Type": _FORM})
+    await quiet()
+
+    assert status in (200, 401)
+    await attack.assert_untouched(a, target.id, since)
+    assert attack.mutations() == mutations
+    assert [c for c in attack.slack.calls_to("response_url") if c.path == path] == []
     assert [e.action for e in await attack.events(a, since) if e.actor == "alice"] == []
 
 
@@ -317,6 +335,43 @@ async def test_revoked_approver_cannot_use_an_old_card(attack: Attack):
     await attack.assert_refusal_audited(a, since, "gail")
 
 
+@pytest.mark.xfail(
+    strict=True,
+    raises=SideEffect,
+    reason="the decide validator checks the approver list captured when the finding workflow "
+    "started, and TemporalBackend.decide ignores the actor's current role, so an approver "
+    "demoted since then still approves through the engine (the `fintropy approve` path): "
+    "workflows/finding_workflow.py validate_decide, bot/backend_impl.py decide",
+)
+async def test_revoked_approver_cannot_decide_through_the_engine(attack: Attack):
+    from fintropy.domain import Role
+    from fintropy.persistence.tenancy import PersonSpec, TenantSpec, provision_tenant
+
+    a = attack.a
+    target = attack.claim(a, "one-approver finding", one_approver(attack))
+    demoted = TenantSpec(
+        id=a.id,
+        name=f"Red team {a.id}",
+        people=(PersonSpec(id="hank", display_name="Hank", role=Role.VIEWER),),
+    )
+    await attack.db(provision_tenant, attack.engine, demoted)
+    # What `fintropy approve --as hank` does: resolve the person, hand the decision over.
+    actor = await attack.backend.resolve_actor(a.id, "slack", a.team, a.user("hank"))
+    assert actor is not None and actor.role == Role.VIEWER
+    since = await attack.mark(a)
+
+    result = await attack.backend.decide(actor, target.id, "approve")
+    await quiet(1.5)
+
+    try:
+        await attack.assert_untouched(a, target.id, since)
+    finally:
+        if await attack.decisions(a, target.id, since):
+            await attack.result(a, target.id)
+    assert not result.accepted and "approver" in result.message
+    await attack.assert_refusal_audited(a, since, "hank", subject=target.id)
+
+
 async def test_viewer_cannot_open_or_submit_the_reject_modal(attack: Attack):
     a = attack.a
     target = attack.bystander(a)
@@ -342,6 +397,28 @@ async def test_viewer_cannot_open_or_submit_the_reject_modal(attack: Attack):
     await attack.assert_untouched(a, target.id, since)
     refused = [e for e in await attack.events(a, since) if e.action == "decision.refused"]
     assert [e.actor for e in refused] == ["dave", "dave"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=RefusalNotAudited,
+    reason="a slash-command decision refused for the person's role is audited against "
+    "`chat-request` with the attempt `/fintropy approve` (or reject), not against the finding "
+    "it named, "
+    "so the finding's own trail never shows who tried (bot/slack/listeners/commands.py "
+    "on_fintropy builds `what` without the finding id)",
+)
+@pytest.mark.parametrize("text", ["approve {id}", "reject {id} not needed"])
+async def test_refused_command_is_in_the_findings_own_trail(attack: Attack, text: str):
+    a = attack.a
+    target = attack.bystander(a)
+    since = await attack.mark(a)
+
+    sent = await attack.command(a, text.format(id=target.id), person="dave")
+    assert ROLE_REFUSAL in await attack.reply(sent)
+
+    await attack.assert_untouched(a, target.id, since)
+    await attack.assert_refusal_audited(a, since, "dave", subject=target.id)
 
 
 @pytest.mark.parametrize("surface", ["button", "command"])
