@@ -38,6 +38,11 @@ class TemporalBackend:
         self._task_queue = task_queue
         self._approval_timeout = approval_timeout_seconds
 
+    @property
+    def engine(self) -> Any:
+        """The database engine (the Teams conversation store shares it)."""
+        return self._engine
+
     async def _db(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         # Database work is synchronous (psycopg); keep it off the event loop.
         return await asyncio.to_thread(fn, *args, **kwargs)
@@ -128,6 +133,7 @@ class TemporalBackend:
         decision: str,
         reason: str = "",
         source: dict | None = None,
+        dry_run: bool = False,
     ) -> DecisionResult:
         """Send the decision to the finding's workflow; a refusal is explained and audited."""
         from temporalio.client import WorkflowUpdateFailedError
@@ -154,6 +160,7 @@ class TemporalBackend:
             decision=decision,
             reason=reason,
             actor_chat=f"{actor.platform}:{actor.workspace_id}/{actor.user_id}",
+            dry_run=dry_run,
         )
         try:
             reply = await handle.execute_update(FindingWorkflow.decide, request)

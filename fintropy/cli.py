@@ -186,13 +186,26 @@ def show(finding_id: str, tenant: str = TenantOpt, as_json: bool = JsonOpt) -> N
 
 
 def _decide(
-    tenant: str, finding_id: str, person: str, decision: str, reason: str, as_json: bool
+    tenant: str,
+    finding_id: str,
+    person: str,
+    decision: str,
+    reason: str,
+    as_json: bool,
+    dry_run: bool = False,
 ) -> None:
     from fintropy.service import run_decision_command
 
     code = asyncio.run(
         run_decision_command(
-            _settings(), tenant, finding_id, person, decision, reason, as_json=as_json
+            _settings(),
+            tenant,
+            finding_id,
+            person,
+            decision,
+            reason,
+            as_json=as_json,
+            dry_run=dry_run,
         )
     )
     _exit_hard(code)
@@ -204,9 +217,12 @@ def approve(
     person: str = typer.Option(..., "--as", help="Your person id in the tenant (e.g. alice)."),
     tenant: str = TenantOpt,
     as_json: bool = JsonOpt,
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Only plan: say what would be done; change nothing."
+    ),
 ) -> None:
     """Approve a finding's remediation (same rules as a chat click)."""
-    _decide(tenant, finding_id, person, "approve", "", as_json)
+    _decide(tenant, finding_id, person, "approve", "", as_json, dry_run)
 
 
 @app.command()

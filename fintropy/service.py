@@ -28,13 +28,25 @@ def provision(engine: Any, specs: list[Any]) -> None:
         repo.provision_tenant(engine, spec)
 
 
-def chat_port(settings: Any, console: Any = None, *, full_cards: int | None = None) -> Any:
-    """Slack when credentials are configured, otherwise the console channel."""
+def chat_port(
+    settings: Any, console: Any = None, *, full_cards: int | None = None, engine: Any = None
+) -> Any:
+    """Slack when configured, else Teams when configured, otherwise the console channel."""
     if settings.has_slack:
         from bot.slack.notifier import SlackChatPort
 
         return SlackChatPort(
             settings.slack_bot_token.get_secret_value(), api_url=settings.slack_api_url
+        )
+    import os as _os
+
+    if _os.environ.get("TEAMS_APP_ID") and engine is not None:
+        from bot.teams.app import build_teams_chat_port
+        from bot.teams.config import TeamsConfig
+        from fintropy.persistence.teams import TeamsConversationRepository
+
+        return build_teams_chat_port(
+            config=TeamsConfig.from_env(), store=TeamsConversationRepository(engine)
         )
     from bot.console import ConsoleChatPort
 
@@ -65,7 +77,7 @@ def build_services(
         session_factory = sandbox_session_factory(aws_endpoint_url)
     return Services(
         engine=engine,
-        chat=chat_port(settings, console, full_cards=full_cards),
+        chat=chat_port(settings, console, full_cards=full_cards, engine=engine),
         token_secret=token_secret(settings),
         aws_endpoint_url=aws_endpoint_url,
         session_factory=session_factory,
@@ -93,7 +105,19 @@ async def start_web(backend: Any, settings: Any, host: str, port: int) -> tuple[
         api_url=settings.slack_api_url,
         token_secret=token_secret(settings),
     )
-    runner = web.AppRunner(build_web_app(slack_app))
+    from bot.teams.app import build_teams_app
+    from bot.teams.config import TeamsConfig
+    from fintropy.persistence.teams import TeamsConversationRepository
+
+    # Teams at POST /api/messages: Bot Framework authentication is on whenever TEAMS_APP_ID
+    # is set; without it (local runs only) the bot logs a warning at start.
+    teams = build_teams_app(
+        backend,
+        config=TeamsConfig.from_env(),
+        token_secret=token_secret(settings),
+        store=TeamsConversationRepository(backend.engine),
+    )
+    runner = web.AppRunner(build_web_app(slack_app, teams_handler=teams.handle))
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
@@ -223,6 +247,7 @@ async def run_decision_command(
     reason: str,
     *,
     as_json: bool,
+    dry_run: bool = False,
 ) -> int:
     """`fintropy approve|reject`: decide through the same path as a chat click."""
     from bot.backend_impl import TemporalBackend
@@ -238,7 +263,7 @@ async def run_decision_command(
     if actor is None:
         print(f"error: {person!r} is not a person of tenant {tenant} with a cli identity.")
         return 2
-    result = await backend.decide(actor, finding_id, decision, reason)
+    result = await backend.decide(actor, finding_id, decision, reason, dry_run=dry_run)
     if as_json:
         print(json.dumps({"accepted": result.accepted, "message": result.message}))
     else:

@@ -145,6 +145,7 @@ async def stack(engine, temporal_dev_env, slack_api_server):
     async with build_worker(client, services, queue):
         yield Stack(
             engine=engine,
+            backend=backend,
             client=client,
             http=http,
             slack=slack_api_server,
@@ -426,3 +427,37 @@ def _restore_point(stack: Stack, run_id: str) -> dict:
 
     with tenant_session(stack.engine, "e2e") as session:
         return dict(repo.get_outcome(session, "e2e", run_id, "restore_point").restore_point)
+
+
+async def test_dry_run_makes_zero_mutating_calls_and_plans_the_real_action(stack):
+    from fintropy.persistence import repo
+    from fintropy.persistence.db import tenant_session
+
+    awaiting = await _scanned(stack)
+    target = [f for f in awaiting if f.action == "release_address" and f.account_id == NONPROD]
+    target = (target or [f for f in awaiting if f.action and f.account_id == NONPROD])[0]
+    account = next(a for a in stack.manifest.accounts if a.account_id == NONPROD)
+    adapter = stack.services.adapter_for(account)
+    actor = await stack.backend.resolve_actor("e2e", "slack", TEAM, ALICE)
+    before = adapter.mutating_calls
+
+    reply = await stack.backend.decide(actor, target.id, "approve", dry_run=True)
+    plan = adapter.plan(target.action, _ref(target))  # what a real run would act on
+
+    assert reply.accepted
+    assert "Dry run" in reply.message
+    assert "Nothing was changed" in reply.message
+    assert adapter.mutating_calls == before
+    assert plan.detail in reply.message
+    with tenant_session(stack.engine, "e2e") as session:
+        finding = repo.get_finding(session, "e2e", target.id)
+        runs = repo.runs_for_finding(session, "e2e", target.id)
+    assert finding.status == "awaiting_approval"
+    assert [r.dry_run for r in runs] == [True]
+
+
+def _ref(finding: Any) -> Any:
+    from fintropy.domain import ResourceRef
+
+    return ResourceRef(finding.provider, finding.account_id, finding.region,
+                       finding.resource_type, finding.resource_id)
