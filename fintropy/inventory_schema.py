@@ -165,6 +165,91 @@ AWS_RESOURCE_TYPES: dict[str, dict[str, Any]] = {
             "object_count": "latest NumberOfObjects",
         },
     },
+    "aws.lambda.function": {
+        "attrs": {
+            "runtime": ((str, NONE), "e.g. python3.12; None for container images"),
+            "memory_mb": (int, "configured memory"),
+            "timeout_s": (int, "configured timeout in seconds"),
+            "architecture": (str, "x86_64 | arm64"),
+            "package_type": (str, "Zip | Image"),
+            "last_modified": (str, "ISO time the code or configuration last changed"),
+            "code_size_bytes": (int, ""),
+        },
+        "metrics": {
+            "invocations_per_day_14d": "mean daily Invocations",
+            "errors_per_day_14d": "mean daily Errors",
+            "duration_avg_ms_14d": "mean of daily average Duration, ms",
+            "metric_days": "days in the window that had Invocations datapoints",
+        },
+    },
+    "aws.dynamodb.table": {
+        "attrs": {
+            "status": (str, "ACTIVE | CREATING | UPDATING | ..."),
+            "billing_mode": (str, "PROVISIONED | PAY_PER_REQUEST"),
+            "read_capacity": (int, "provisioned RCU (0 when on-demand)"),
+            "write_capacity": (int, "provisioned WCU (0 when on-demand)"),
+            "table_size_bytes": (int, "approximate, updated about every 6 hours"),
+            "item_count": (int, "approximate, updated about every 6 hours"),
+            "creation_time": (str, ""),
+            "table_class": (str, "STANDARD | STANDARD_INFREQUENT_ACCESS"),
+        },
+        "metrics": {
+            "consumed_rcu_per_day_14d": "mean daily ConsumedReadCapacityUnits",
+            "consumed_wcu_per_day_14d": "mean daily ConsumedWriteCapacityUnits",
+            "metric_days": "days in the window that had datapoints",
+        },
+    },
+    "aws.logs.log_group": {
+        "attrs": {
+            "log_group_name": (str, ""),
+            "retention_days": ((int, NONE), "None when events never expire"),
+            "stored_gb": (float, "storedBytes in GB"),
+            "creation_time": (str, ""),
+            "last_event_time": ((str, NONE), "latest event in any stream; None when none"),
+            "log_class": (str, "STANDARD | INFREQUENT_ACCESS"),
+        },
+        "metrics": {},
+    },
+    "aws.ecr.repository": {
+        "attrs": {
+            "created_at": (str, ""),
+            "image_count": (int, ""),
+            "total_image_gb": (float, "sum of image sizes"),
+            "has_lifecycle_policy": (bool, ""),
+            "last_pushed_at": ((str, NONE), "latest image push; None when empty"),
+            "last_pulled_at": ((str, NONE), "latest recorded pull; None when never pulled"),
+        },
+        "metrics": {},
+    },
+    "aws.secretsmanager.secret": {
+        "attrs": {
+            "created_date": (str, ""),
+            "last_accessed_date": ((str, NONE), "day of the last retrieval; None when never"),
+            "last_changed_date": ((str, NONE), ""),
+            "rotation_enabled": (bool, ""),
+        },
+        "metrics": {},
+    },
+    "aws.elasticache.cluster": {
+        "attrs": {
+            "status": (str, "available | creating | ..."),
+            "engine": (str, "redis | valkey | memcached"),
+            "engine_version": (str, ""),
+            "node_type": (str, "e.g. cache.m5.large"),
+            "num_nodes": (int, ""),
+            "create_time": ((str, NONE), ""),
+        },
+        "metrics": {},
+    },
+    "aws.eks.cluster": {
+        "attrs": {
+            "status": (str, "ACTIVE | CREATING | ..."),
+            "version": (str, "Kubernetes minor version, e.g. 1.29"),
+            "platform_version": ((str, NONE), ""),
+            "created_at": (str, ""),
+        },
+        "metrics": {},
+    },
 }
 
 

@@ -327,9 +327,62 @@ def _backdate(entries: list[tuple[str, str, str, str, datetime]]) -> bool:
         elif kind == "database":
             db = rds_backends[account_id][region].databases[resource_id]
             db.created = db.instance_create_time = plain
+        elif kind in _SERVICE_BACKDATERS:
+            _SERVICE_BACKDATERS[kind](account_id, region, resource_id, when.astimezone(UTC))
         else:
             _backdate_ec2(ec2_backends[account_id][region], kind, resource_id, plain)
     return True
+
+
+def _backdate_function(account_id: str, region: str, name: str, when: datetime) -> None:
+    from moto.awslambda.models import lambda_backends
+
+    function = lambda_backends[account_id][region]._lambdas._functions[name]["latest"]
+    function.last_modified = when.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+def _backdate_table(account_id: str, region: str, name: str, when: datetime) -> None:
+    from moto.dynamodb.models import dynamodb_backends
+
+    dynamodb_backends[account_id][region].tables[name].created_at = when
+
+
+def _backdate_log_group(account_id: str, region: str, name: str, when: datetime) -> None:
+    from moto.logs.models import logs_backends
+
+    logs_backends[account_id][region].groups[name].creation_time = when.replace(tzinfo=None)
+
+
+def _backdate_repository(account_id: str, region: str, name: str, when: datetime) -> None:
+    from moto.ecr.models import ecr_backends
+
+    repository = ecr_backends[account_id][region].repositories[name]
+    repository.created_at = when.replace(tzinfo=None)
+    for image in repository.images:
+        image.image_pushed_at = int(when.timestamp())
+
+
+def _backdate_secret(account_id: str, region: str, name: str, when: datetime) -> None:
+    from moto.secretsmanager.models import secretsmanager_backends
+
+    secretsmanager_backends[account_id][region].secrets[name].created_date = int(when.timestamp())
+
+
+def _backdate_cache_cluster(account_id: str, region: str, name: str, when: datetime) -> None:
+    from moto.elasticache.models import elasticache_backends
+
+    cluster = elasticache_backends[account_id][region].cache_clusters[name]
+    cluster.cache_cluster_create_time = when.replace(tzinfo=None)
+
+
+_SERVICE_BACKDATERS: dict[str, Any] = {
+    "function": _backdate_function,
+    "table": _backdate_table,
+    "log_group": _backdate_log_group,
+    "repository": _backdate_repository,
+    "secret": _backdate_secret,
+    "cache_cluster": _backdate_cache_cluster,
+}
 
 
 def _backdate_ec2(ec2: Any, kind: str, resource_id: str, when: datetime) -> None:

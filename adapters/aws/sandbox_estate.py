@@ -420,3 +420,253 @@ class Cell:
             LaunchTemplateName=name,
             LaunchTemplateData={"ImageId": image_id, "InstanceType": instance_type},
         )["LaunchTemplate"]["LaunchTemplateId"]
+
+    # -- serverless, data and platform services ------------------------------------------
+
+    def function(
+        self,
+        name: str,
+        team: Team,
+        env: str,
+        *,
+        memory_mb: int,
+        architecture: str,
+        invocations_per_day: float,
+        error_share: float = 0.0,
+        duration_ms: float = 120.0,
+        age_days: float = 200,
+    ) -> str:
+        """A Lambda function (a tiny zip) with invocation, error and duration metrics."""
+        import io
+        import zipfile
+
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("handler.py", "def handle(event, context):\n    return event\n")
+        role = self._service_role("sandbox-lambda", "lambda.amazonaws.com")
+        self.clients("lambda").create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=role,
+            Handler="handler.handle",
+            Code={"ZipFile": buffer.getvalue()},
+            MemorySize=memory_mb,
+            Timeout=30,
+            Architectures=[architecture],
+            Tags={t["Key"]: t["Value"] for t in self.tags(name, team, env)},
+        )
+        self.counts["aws.lambda.function"] += 1
+        self.backdate.append(("function", name, self.ago(age_days)))
+        if invocations_per_day:
+            dims = {"FunctionName": name}
+            per_hour = invocations_per_day / 24
+            self.series("AWS/Lambda", "Invocations", dims, self.wave(per_hour, 0.5), unit="Count")
+            self.series(
+                "AWS/Lambda",
+                "Errors",
+                dims,
+                self.wave(per_hour * error_share, 0.5) if error_share else (lambda hour: 0.0),
+                unit="Count",
+            )
+            self.series(
+                "AWS/Lambda", "Duration", dims, self.wave(duration_ms, 0.2), unit="Milliseconds"
+            )
+        return name
+
+    def table(
+        self,
+        name: str,
+        team: Team,
+        env: str,
+        *,
+        rcu: int | None,
+        wcu: int | None,
+        reads_per_second: float,
+        writes_per_second: float,
+        age_days: float = 300,
+    ) -> str:
+        """A DynamoDB table (provisioned when ``rcu`` is given) with consumed-capacity metrics."""
+        params: dict[str, Any] = {
+            "TableName": name,
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "Tags": self.tags(name, team, env),
+        }
+        if rcu is not None:
+            params["BillingMode"] = "PROVISIONED"
+            params["ProvisionedThroughput"] = {
+                "ReadCapacityUnits": rcu,
+                "WriteCapacityUnits": wcu or 1,
+            }
+        else:
+            params["BillingMode"] = "PAY_PER_REQUEST"
+        self.clients("dynamodb").create_table(**params)
+        self.counts["aws.dynamodb.table"] += 1
+        self.backdate.append(("table", name, self.ago(age_days)))
+        dims = {"TableName": name}
+        for metric, rate in (
+            ("ConsumedReadCapacityUnits", reads_per_second),
+            ("ConsumedWriteCapacityUnits", writes_per_second),
+        ):
+            self.series(
+                "AWS/DynamoDB",
+                metric,
+                dims,
+                self.wave(rate * 3600, 0.5) if rate else (lambda hour: 0.0),
+                unit="Count",
+            )
+        return name
+
+    def put_items(self, table: str, count: int) -> None:
+        """Write ``count`` small items, so the table is not empty."""
+        dynamodb = self.clients("dynamodb")
+        for n in range(count):
+            dynamodb.put_item(TableName=table, Item={"pk": {"S": f"item-{n}"}})
+
+    def log_group(
+        self,
+        name: str,
+        team: Team,
+        env: str,
+        *,
+        retention_days: int | None,
+        age_days: float,
+        last_event_days: float | None,
+    ) -> str:
+        """A log group; ``last_event_days`` writes one stream with an event that long ago."""
+        logs = self.clients("logs")
+        logs.create_log_group(
+            logGroupName=name, tags={t["Key"]: t["Value"] for t in self.tags(name, team, env)}
+        )
+        if retention_days is not None:
+            logs.put_retention_policy(logGroupName=name, retentionInDays=retention_days)
+        if last_event_days is not None:
+            logs.create_log_stream(logGroupName=name, logStreamName="main")
+            when = self.ago(last_event_days)
+            logs.put_log_events(
+                logGroupName=name,
+                logStreamName="main",
+                logEvents=[{"timestamp": int(when.timestamp() * 1000), "message": "started"}],
+            )
+        self.counts["aws.logs.log_group"] += 1
+        self.backdate.append(("log_group", name, self.ago(age_days)))
+        return name
+
+    def repository(
+        self,
+        name: str,
+        team: Team,
+        env: str,
+        *,
+        images: int,
+        pushed_days: float,
+        lifecycle: bool,
+    ) -> str:
+        """An ECR repository with ``images`` tagged images pushed ``pushed_days`` ago."""
+        import json
+
+        ecr = self.clients("ecr")
+        ecr.create_repository(repositoryName=name, tags=self.tags(name, team, env))
+        for n in range(images):
+            manifest = {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                "config": {
+                    "mediaType": "application/vnd.docker.container.image.v1+json",
+                    "size": 7023,
+                    "digest": f"sha256:{n:064x}",
+                },
+                "layers": [],
+            }
+            ecr.put_image(repositoryName=name, imageManifest=json.dumps(manifest), imageTag=f"v{n}")
+        if lifecycle:
+            policy = {
+                "rules": [
+                    {
+                        "rulePriority": 1,
+                        "selection": {
+                            "tagStatus": "any",
+                            "countType": "imageCountMoreThan",
+                            "countNumber": 20,
+                        },
+                        "action": {"type": "expire"},
+                    }
+                ]
+            }
+            ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=json.dumps(policy))
+        self.counts["aws.ecr.repository"] += 1
+        self.backdate.append(("repository", name, self.ago(pushed_days)))
+        return name
+
+    def secret(self, name: str, team: Team, env: str, *, age_days: float, read: bool) -> str:
+        """A Secrets Manager secret; ``read`` retrieves it once (so it counts as accessed)."""
+        sm = self.clients("secretsmanager")
+        arn = sm.create_secret(
+            Name=name, SecretString="sandbox-value", Tags=self.tags(name, team, env)
+        )["ARN"]
+        if read:
+            sm.get_secret_value(SecretId=arn)
+        self.counts["aws.secretsmanager.secret"] += 1
+        self.backdate.append(("secret", name, self.ago(age_days)))
+        return arn
+
+    def cache_cluster(
+        self,
+        identifier: str,
+        node_type: str,
+        engine_version: str,
+        team: Team,
+        env: str,
+        *,
+        age_days: float,
+    ) -> str:
+        """A single-node Redis cache cluster."""
+        self.clients("elasticache").create_cache_cluster(
+            CacheClusterId=identifier,
+            Engine="redis",
+            EngineVersion=engine_version,
+            CacheNodeType=node_type,
+            NumCacheNodes=1,
+            Tags=self.tags(identifier, team, env),
+        )
+        self.counts["aws.elasticache.cluster"] += 1
+        self.backdate.append(("cache_cluster", identifier, self.ago(age_days)))
+        return identifier
+
+    def eks_cluster(self, name: str, version: str, subnets: list[str], team: Team, env: str) -> str:
+        """An EKS cluster on ``version``."""
+        self.clients("eks").create_cluster(
+            name=name,
+            version=version,
+            roleArn=self._service_role("sandbox-eks", "eks.amazonaws.com"),
+            resourcesVpcConfig={"subnetIds": subnets},
+            tags={t["Key"]: t["Value"] for t in self.tags(name, team, env)},
+        )
+        self.counts["aws.eks.cluster"] += 1
+        return name
+
+    def _service_role(self, name: str, principal: str) -> str:
+        """The ARN of a role ``principal`` may assume, created on first use in the account."""
+        import json
+
+        from botocore.exceptions import ClientError
+
+        iam = self.clients("iam")
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": principal},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        try:
+            return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))[
+                "Role"
+            ]["Arn"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "EntityAlreadyExists":
+                raise
+            return iam.get_role(RoleName=name)["Role"]["Arn"]

@@ -210,6 +210,95 @@ def build_prod(cell: Cell, octet: int, primary: bool) -> None:
         cell.name("idle_rds", "aws.rds.instance", idle_db)
     else:
         cell.name("idle_nat_gateway", "aws.ec2.nat_gateway", nat)
+    build_prod_services(cell, subnets, primary)
+
+
+def build_prod_services(cell: Cell, subnets: list[str], primary: bool) -> None:
+    """payments-prod's functions, tables, logs, images, secrets, caches and clusters."""
+    env = "prod"
+    webhook = cell.function(
+        "payments-webhook",
+        PAYMENTS,
+        env,
+        memory_mb=1024,
+        architecture="x86_64",
+        invocations_per_day=cell.rng.uniform(4e4, 6e4),
+        duration_ms=250,
+    )
+    cell.function(
+        "payments-reconcile",
+        PAYMENTS,
+        env,
+        memory_mb=512,
+        architecture="arm64",
+        invocations_per_day=2000,
+        duration_ms=900,
+    )
+    orders = cell.table(
+        "orders", PAYMENTS, env, rcu=100, wcu=50, reads_per_second=60, writes_per_second=30
+    )
+    cell.put_items(orders, 3)
+    cell.log_group(
+        "/aws/lambda/payments-webhook",
+        PAYMENTS,
+        env,
+        retention_days=30,
+        age_days=200,
+        last_event_days=0.1,
+    )
+    cell.repository("payments-api", PAYMENTS, env, images=3, pushed_days=5, lifecycle=True)
+    used = cell.secret("payments/db-password", PAYMENTS, env, age_days=45, read=True)
+    cell.cache_cluster("payments-cache", "cache.r5.large", "7.1", PAYMENTS, env, age_days=30)
+    if not primary:
+        return
+    idle = cell.function(
+        "legacy-export",
+        PAYMENTS,
+        env,
+        memory_mb=256,
+        architecture="x86_64",
+        invocations_per_day=0,
+    )
+    promo = cell.table(
+        "promo-codes-2023",
+        PAYMENTS,
+        env,
+        rcu=200,
+        wcu=100,
+        reads_per_second=0,
+        writes_per_second=0,
+        age_days=500,
+    )
+    noretention = cell.log_group(
+        "/payments/app", PAYMENTS, env, retention_days=None, age_days=400, last_event_days=0.2
+    )
+    stale = cell.log_group(
+        "/payments/legacy-batch",
+        PAYMENTS,
+        env,
+        retention_days=90,
+        age_days=500,
+        last_event_days=200,
+    )
+    legacy_repo = cell.repository(
+        "payments-legacy-ui", PAYMENTS, env, images=2, pushed_days=300, lifecycle=False
+    )
+    unused = cell.secret("payments/old-partner-key", PAYMENTS, env, age_days=400, read=False)
+    legacy_cache = cell.cache_cluster(
+        "sessions-legacy", "cache.m4.large", "5.0.6", PLATFORM, env, age_days=700
+    )
+    current = cell.eks_cluster("payments-eks", "1.34", subnets, PLATFORM, env)
+    cell.name("graviton_candidate_function", "aws.lambda.function", webhook)
+    cell.name("idle_function", "aws.lambda.function", idle)
+    cell.name("busy_table", "aws.dynamodb.table", orders)
+    cell.name("unused_table", "aws.dynamodb.table", promo)
+    cell.name("log_group_without_retention", "aws.logs.log_group", noretention)
+    cell.name("stale_log_group", "aws.logs.log_group", stale)
+    cell.name("repository_without_lifecycle", "aws.ecr.repository", legacy_repo)
+    cell.name("unused_secret", "aws.secretsmanager.secret", unused)
+    cell.name("used_secret", "aws.secretsmanager.secret", used)
+    cell.name("legacy_cache_cluster", "aws.elasticache.cluster", legacy_cache)
+    cell.name("current_eks_cluster", "aws.eks.cluster", current)
 
 
 def build_nonprod(cell: Cell, octet: int, primary: bool) -> None:
@@ -317,6 +406,48 @@ def build_nonprod(cell: Cell, octet: int, primary: bool) -> None:
             connections=rng.uniform(1, 3),
             age_days=200,
         )
+    build_nonprod_services(cell, subnets, primary)
+
+
+def build_nonprod_services(cell: Cell, subnets: list[str], primary: bool) -> None:
+    """analytics-dev's functions, tables, logs, images, secrets and clusters."""
+    flaky = cell.function(
+        "ingest-events",
+        DATA,
+        "dev",
+        memory_mb=2048,
+        architecture="x86_64",
+        invocations_per_day=cell.rng.uniform(8e3, 1.2e4),
+        error_share=0.25,
+        duration_ms=1800,
+    )
+    cell.log_group(
+        "/aws/lambda/ingest-events",
+        DATA,
+        "dev",
+        retention_days=None,
+        age_days=150,
+        last_event_days=0.1,
+    )
+    features = cell.table(
+        "feature-store",
+        ML,
+        "test",
+        rcu=500,
+        wcu=200,
+        reads_per_second=4,
+        writes_per_second=1,
+        age_days=200,
+    )
+    cell.put_items(features, 5)
+    cell.repository("ml-training", ML, "dev", images=4, pushed_days=20, lifecycle=False)
+    cell.secret("analytics/warehouse-token", DATA, "dev", age_days=120, read=True)
+    if not primary:
+        return
+    old = cell.eks_cluster("analytics-eks", "1.28", subnets, DATA, "dev")
+    cell.name("erroring_function", "aws.lambda.function", flaky)
+    cell.name("overprovisioned_table", "aws.dynamodb.table", features)
+    cell.name("old_eks_cluster", "aws.eks.cluster", old)
 
 
 # (name suffix, region, versioning, lifecycle rules, size GB, objects, incomplete uploads)

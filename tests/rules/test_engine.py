@@ -219,7 +219,7 @@ def test_counts_resources_and_rule_evaluations():
 
 
 def test_unknown_resource_types_are_ignored():
-    odd = resource("aws.lambda.function", "fn-1", {"runtime": "python3.12"})
+    odd = resource("aws.sagemaker.endpoint", "ep-1", {"status": "InService"})
 
     result = evaluate(CATALOGUE, [odd], now=NOW)
 

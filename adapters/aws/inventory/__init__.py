@@ -13,11 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from adapters.aws.inventory.common import ReadContext
+from adapters.aws.inventory.dynamodb import collect_tables
 from adapters.aws.inventory.ec2 import collect_ec2
+from adapters.aws.inventory.ecr import collect_repositories
+from adapters.aws.inventory.eks import collect_clusters
+from adapters.aws.inventory.elasticache import collect_cache_clusters
 from adapters.aws.inventory.elbv2 import collect_load_balancers
+from adapters.aws.inventory.lambdas import collect_functions
+from adapters.aws.inventory.logs import collect_log_groups
 from adapters.aws.inventory.metrics import attach_metrics
 from adapters.aws.inventory.rds import collect_db_instances
 from adapters.aws.inventory.s3 import collect_buckets
+from adapters.aws.inventory.secrets import collect_secrets
 from fintropy.domain import Inventory
 
 logger = logging.getLogger(__name__)
@@ -119,6 +126,65 @@ RESOURCE_TYPES: dict[str, ResourceTypeInfo] = {
             "cloudwatch:GetMetricData",
         ),
     ),
+    "aws.lambda.function": ResourceTypeInfo(
+        "lambda",
+        "ListFunctions",
+        "FunctionName",
+        "LastModified",
+        ("lambda:ListFunctions", "lambda:ListTags", "cloudwatch:GetMetricData"),
+    ),
+    "aws.dynamodb.table": ResourceTypeInfo(
+        "dynamodb",
+        "ListTables",
+        "TableName",
+        "CreationDateTime",
+        (
+            "dynamodb:ListTables",
+            "dynamodb:DescribeTable",
+            "dynamodb:ListTagsOfResource",
+            "cloudwatch:GetMetricData",
+        ),
+    ),
+    "aws.logs.log_group": ResourceTypeInfo(
+        "logs",
+        "DescribeLogGroups",
+        "logGroupName",
+        "creationTime",
+        ("logs:DescribeLogGroups", "logs:DescribeLogStreams", "logs:ListTagsForResource"),
+    ),
+    "aws.ecr.repository": ResourceTypeInfo(
+        "ecr",
+        "DescribeRepositories",
+        "repositoryName",
+        "createdAt",
+        (
+            "ecr:DescribeRepositories",
+            "ecr:DescribeImages",
+            "ecr:GetLifecyclePolicy",
+            "ecr:ListTagsForResource",
+        ),
+    ),
+    "aws.secretsmanager.secret": ResourceTypeInfo(
+        "secretsmanager",
+        "ListSecrets",
+        "ARN",
+        "CreatedDate",
+        ("secretsmanager:ListSecrets",),
+    ),
+    "aws.elasticache.cluster": ResourceTypeInfo(
+        "elasticache",
+        "DescribeCacheClusters",
+        "CacheClusterId",
+        "CacheClusterCreateTime",
+        ("elasticache:DescribeCacheClusters", "elasticache:ListTagsForResource"),
+    ),
+    "aws.eks.cluster": ResourceTypeInfo(
+        "eks",
+        "ListClusters",
+        "name",
+        "createdAt",
+        ("eks:ListClusters", "eks:DescribeCluster"),
+    ),
 }
 
 
@@ -135,6 +201,9 @@ def collect_inventory(
     ``include_global`` adds the account's S3 buckets (each with its own region).
     """
     resources = collect_ec2(ctx) + collect_load_balancers(ctx) + collect_db_instances(ctx)
+    resources += collect_functions(ctx) + collect_tables(ctx) + collect_log_groups(ctx)
+    resources += collect_repositories(ctx) + collect_secrets(ctx)
+    resources += collect_cache_clusters(ctx) + collect_clusters(ctx)
     if include_global:
         resources += collect_buckets(ctx)
     resources = attach_metrics(ctx, resources, now, lookback_days)

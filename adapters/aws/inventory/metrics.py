@@ -82,6 +82,19 @@ def _queries(resource: Resource) -> list[MetricQuery]:
                 MetricQuery("cpu_max", "AWS/RDS", "CPUUtilization", "Maximum", dims),
                 MetricQuery("conns", "AWS/RDS", "DatabaseConnections", "Maximum", dims),
             ]
+        case "aws.lambda.function":
+            dims = (("FunctionName", rid),)
+            return [
+                MetricQuery("invocations", "AWS/Lambda", "Invocations", "Sum", dims),
+                MetricQuery("errors", "AWS/Lambda", "Errors", "Sum", dims),
+                MetricQuery("duration", "AWS/Lambda", "Duration", "Average", dims),
+            ]
+        case "aws.dynamodb.table":
+            dims = (("TableName", rid),)
+            return [
+                MetricQuery("rcu", "AWS/DynamoDB", "ConsumedReadCapacityUnits", "Sum", dims),
+                MetricQuery("wcu", "AWS/DynamoDB", "ConsumedWriteCapacityUnits", "Sum", dims),
+            ]
         case "aws.s3.bucket":
             size = (("BucketName", rid), ("StorageType", "StandardStorage"))
             count = (("BucketName", rid), ("StorageType", "AllStorageTypes"))
@@ -174,7 +187,32 @@ def _bucket(s: Series) -> dict[str, float]:
     return out
 
 
+def _function(s: Series) -> dict[str, float]:
+    out: dict[str, float] = {}
+    if s["invocations"]:
+        out["invocations_per_day_14d"] = _mean_per_day(s["invocations"])
+        out["metric_days"] = _days(s["invocations"])
+    if s["errors"]:
+        out["errors_per_day_14d"] = _mean_per_day(s["errors"])
+    if s["duration"]:
+        out["duration_avg_ms_14d"] = sum(v for _, v in s["duration"]) / len(s["duration"])
+    return out
+
+
+def _table(s: Series) -> dict[str, float]:
+    out: dict[str, float] = {}
+    if s["rcu"]:
+        out["consumed_rcu_per_day_14d"] = _mean_per_day(s["rcu"])
+    if s["wcu"]:
+        out["consumed_wcu_per_day_14d"] = _mean_per_day(s["wcu"])
+    if s["rcu"] or s["wcu"]:
+        out["metric_days"] = _days(s["rcu"], s["wcu"])
+    return out
+
+
 SUMMARISERS: dict[str, Callable[[Series], dict[str, float]]] = {
+    "aws.lambda.function": _function,
+    "aws.dynamodb.table": _table,
     "aws.ec2.instance": _instance,
     "aws.ebs.volume": _volume,
     "aws.ec2.nat_gateway": _nat,
