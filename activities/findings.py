@@ -87,8 +87,13 @@ class AuditInput:
 
 
 def _is_production(account_env: str, tags: dict[str, str]) -> bool:
-    env = (tags.get("env") or tags.get("environment") or account_env or "").lower()
-    return env in {"prod", "production", "prd"}
+    """Production when the account is, or when the resource's tags say so.
+
+    A tag can only raise the environment: `env=dev` on a resource in a production account
+    does not lower the bar for changing it.
+    """
+    tagged = (tags.get("env") or tags.get("environment") or "").lower()
+    return account_env == "prod" or tagged in {"prod", "production", "prd"}
 
 
 class FindingActivities:
@@ -122,7 +127,8 @@ class FindingActivities:
         # Policy: one approver for anything outside production or reversible; two distinct
         # approvers for a destructive action in production.
         required = 2 if (production and destructive) else 1
-        owners = [p_id for p_id, _name, email in people if email and email == resource.get("owner")]
+        owner = (resource.get("owner") or "").strip().lower()
+        owners = [p_id for p_id, _name, email in people if email and email.lower() == owner]
         return ApprovalContext(
             status=finding.status,
             action=finding.action,

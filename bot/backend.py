@@ -107,6 +107,23 @@ class Backend(Protocol):
         """Undo a remediation run from its restore point; refusals are audited."""
         ...
 
+    async def snooze(
+        self,
+        actor: Actor,
+        finding_id: str,
+        duration: str,
+        reason: str,
+        *,
+        scope: str = "finding",
+        scope_value: str | None = None,
+    ) -> DecisionResult:
+        """Snooze a finding (or a resource, tag, account or rule) until the duration ends."""
+        ...
+
+    async def list_exceptions(self, tenant_id: str) -> list[dict]:
+        """Active exceptions: id, scope, scope_value, owner, reason, expires_at."""
+        ...
+
     async def start_scan(self, actor: Actor) -> str:
         """Start a scan of the actor's tenant; return the scan id."""
         ...

@@ -141,6 +141,12 @@ class TemporalBackend:
 
         from workflows.finding_workflow import DecisionRequest, FindingWorkflow, finding_workflow_id
 
+        if not actor.role.at_least(Role.APPROVER):
+            # The person's role now, not when the card was posted: a demoted approver is out.
+            msg = "You do not have the approver role for this tenant, so you cannot decide on it."
+            await self.record_refusal(actor.tenant_id, actor.platform, actor.workspace_id,
+                                      actor.user_id, f"{decision} {finding_id}", msg)
+            return DecisionResult(False, msg)
         card = await self.get_card(actor.tenant_id, finding_id)
         if card is None:
             msg = f"There is no finding {finding_id} in this workspace's tenant."
@@ -252,6 +258,98 @@ class TemporalBackend:
         if result.status == "succeeded":
             return DecisionResult(True, f"Restored run {run_id}: {result.detail}")
         return DecisionResult(False, f"Restore of run {run_id} failed: {result.detail}")
+
+    async def snooze(
+        self,
+        actor: Actor,
+        finding_id: str,
+        duration: str,
+        reason: str,
+        *,
+        scope: str = "finding",
+        scope_value: str | None = None,
+    ) -> DecisionResult:
+        """Create an exception (approvers only): snooze what it covers until it expires."""
+        from datetime import UTC, datetime
+
+        from bot.durations import parse_duration
+        from fintropy.errors import ConfigError
+        from workflows.exception_workflow import (
+            ExceptionRequest,
+            ExceptionWorkflow,
+            exception_workflow_id,
+        )
+
+        async def refuse(msg: str) -> DecisionResult:
+            await self.record_refusal(
+                actor.tenant_id,
+                actor.platform,
+                actor.workspace_id,
+                actor.user_id,
+                f"snooze {finding_id}",
+                msg,
+            )
+            return DecisionResult(False, msg)
+
+        if not actor.role.at_least(Role.APPROVER):
+            return await refuse("Snoozing needs the approver role in this tenant.")
+        if not reason.strip():
+            return await refuse("A snooze needs a reason, e.g. `snooze ID 30d migration in Q3`.")
+        try:
+            length = parse_duration(duration)
+        except ConfigError as err:
+            return await refuse(str(err))
+        card = await self.get_card(actor.tenant_id, finding_id)
+        if card is None:
+            return await refuse(f"There is no finding {finding_id} in this workspace's tenant.")
+        if scope_value is None:
+            scope_value = finding_id
+        expires_at = datetime.now(UTC) + length
+        exception_id = f"ex-{uuid.uuid4().hex[:10]}"
+        await self._client.start_workflow(
+            ExceptionWorkflow.run,
+            ExceptionRequest(
+                actor.tenant_id,
+                exception_id,
+                scope,
+                scope_value,
+                actor.person_id,
+                actor.display_name,
+                reason.strip(),
+                expires_at,
+                f"{actor.platform}:{actor.workspace_id}/{actor.user_id}",
+                self._approval_timeout,
+            ),
+            id=exception_workflow_id(actor.tenant_id, exception_id),
+            task_queue=self._task_queue,
+        )
+        return DecisionResult(
+            True,
+            f"Snoozed ({exception_id}, {scope} {scope_value}) until "
+            f"{expires_at:%Y-%m-%d %H:%M} UTC: {reason.strip()}",
+        )
+
+    async def list_exceptions(self, tenant_id: str) -> list[dict]:
+        """The tenant's active exceptions, soonest expiry first."""
+        from datetime import UTC, datetime
+
+        from fintropy.persistence import exceptions as store
+
+        def query() -> list[dict]:
+            with tenant_session(self._engine, tenant_id) as session:
+                return [
+                    {
+                        "id": e.id,
+                        "scope": e.scope,
+                        "scope_value": e.scope_value,
+                        "owner": e.owner,
+                        "reason": e.reason,
+                        "expires_at": e.expires_at.isoformat(timespec="minutes"),
+                    }
+                    for e in store.list_exceptions(session, tenant_id, active_at=datetime.now(UTC))
+                ]
+
+        return await self._db(query)
 
     async def start_scan(self, actor: Actor) -> str:
         """Start a scan workflow for the actor's tenant; returns the scan id."""

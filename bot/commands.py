@@ -97,6 +97,23 @@ class RestoreCommand:
     name: str = "restore"
 
 
+@dataclass(frozen=True)
+class SnoozeCommand:
+    """Snooze one finding for a while, with a reason."""
+
+    finding_id: str
+    duration: str
+    reason: str
+    name: str = "snooze"
+
+
+@dataclass(frozen=True)
+class ExceptionsCommand:
+    """List active exceptions (snoozes)."""
+
+    name: str = "exceptions"
+
+
 Command = (
     HelpCommand
     | ScanCommand
@@ -106,6 +123,8 @@ Command = (
     | RejectCommand
     | AuditCommand
     | RestoreCommand
+    | SnoozeCommand
+    | ExceptionsCommand
 )
 
 # The least role each command needs. Everything not listed needs only to be a known person.
@@ -114,6 +133,7 @@ REQUIRED_ROLE: dict[str, Role] = {
     "approve": Role.APPROVER,
     "reject": Role.APPROVER,
     "restore": Role.APPROVER,
+    "snooze": Role.APPROVER,
 }
 
 
@@ -141,6 +161,17 @@ def parse_command(text: str) -> Command:
         )
     if verb == "reject":
         return _parse_reject(rest)
+    if verb == "exceptions":
+        _no_arguments(verb, rest)
+        return ExceptionsCommand()
+    if verb == "snooze":
+        finding_id, after = _take_finding_id(verb, rest)
+        parts = after.split(maxsplit=1)
+        if not parts:
+            raise CommandError(messages.missing_argument(verb, "a duration such as 30d"))
+        if len(parts) < 2 or not parts[1].strip():
+            raise CommandError(messages.reason_required(finding_id))
+        return SnoozeCommand(finding_id, parts[0], parse_reason(parts[1]))
     if verb == "restore":
         parts = rest.split()
         if not parts:

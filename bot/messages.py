@@ -23,6 +23,8 @@ USAGE: dict[str, str] = {
     "reject": f"`{COMMAND} reject ID REASON`",
     "audit": f"`{COMMAND} audit ID`",
     "restore": f"`{COMMAND} restore RUN`",
+    "snooze": f"`{COMMAND} snooze ID 30d REASON`",
+    "exceptions": f"`{COMMAND} exceptions`",
 }
 
 HELP_LINES: tuple[tuple[str, str], ...] = (
@@ -35,6 +37,8 @@ HELP_LINES: tuple[tuple[str, str], ...] = (
     ("reject", "reject it, saying why (approvers only)"),
     ("audit", "show who did what to the finding, in order"),
     ("restore", "undo a remediation run from its restore point (approvers only)"),
+    ("snooze", "snooze a finding for a while, saying why (approvers only)"),
+    ("exceptions", "list active snoozes and when they expire"),
     ("scan", "scan the cloud accounts now (requesters and up)"),
     ("help", "show this help"),
 )
@@ -349,4 +353,15 @@ def bad_run_id(value: str) -> str:
     return (
         f"{quote(value)} is not a run id. Run ids look like `run-f-1a2b3c4d5e6f-0a1b2c3d`; "
         f"the finding's audit trail names them. Usage: {USAGE['restore']}"
+    )
+
+
+def exceptions_text(items: list[dict]) -> str:
+    """The active exceptions, one per line."""
+    if not items:
+        return "No active exceptions."
+    return "\n".join(
+        f"{e['id']}: {e['scope']} {quote(e['scope_value'])} by {e['owner']} until "
+        f"{e['expires_at']} UTC: {quote(e['reason'], 200)}"
+        for e in items
     )

@@ -252,6 +252,54 @@ def restore(
 
 
 @app.command()
+def snooze(
+    finding_id: str,
+    duration: str = typer.Argument(..., help="How long: 30d, 12h, 90m or 45s."),
+    reason: list[str] = typer.Argument(..., help="Why it is snoozed."),
+    person: str = typer.Option(..., "--as", help="Your person id in the tenant (e.g. alice)."),
+    tenant: str = TenantOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Snooze a finding until the duration ends (approvers only); expiry re-opens it."""
+    from fintropy.service import run_snooze_command
+
+    code = asyncio.run(
+        run_snooze_command(
+            _settings(), tenant, finding_id, duration, " ".join(reason), person, as_json=as_json
+        )
+    )
+    _exit_hard(code)
+
+
+@app.command()
+def exceptions(tenant: str = TenantOpt, as_json: bool = JsonOpt) -> None:
+    """List active exceptions (snoozes), soonest expiry first."""
+    from datetime import UTC, datetime
+
+    from fintropy.persistence import exceptions as store
+    from fintropy.persistence.db import tenant_session
+
+    with tenant_session(_engine(), tenant) as session:
+        rows = [
+            {
+                "id": e.id,
+                "scope": e.scope,
+                "scope_value": e.scope_value,
+                "owner": e.owner,
+                "reason": e.reason,
+                "expires_at": e.expires_at.isoformat(timespec="minutes"),
+            }
+            for e in store.list_exceptions(session, tenant, active_at=datetime.now(UTC))
+        ]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    from bot.messages import exceptions_text
+
+    print(exceptions_text(rows))
+
+
+@app.command()
 def audit(
     target: str = typer.Argument(..., help="A finding id, `verify`, or `export`."),
     tenant: str = TenantOpt,

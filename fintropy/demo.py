@@ -173,14 +173,22 @@ async def run_demo(settings: Any, *, fresh: bool = True) -> dict[str, Any]:
                 console.print(Rule("Approvals"))
                 actor = await backend.resolve_actor(DEMO_TENANT, "slack", "TDEMO", "UALICE")
                 assert actor is not None
+                second = await backend.resolve_actor(DEMO_TENANT, "slack", "TDEMO", "UBOB")
+                assert second is not None
                 for f in chosen:
-                    result = await backend.decide(actor, f.id, "approve", source={"demo": True})
-                    console.print(
-                        f"  {actor.display_name} approved {f.id} ({f.title}): {result.message}",
-                        markup=False,
-                    )
-                    if not result.accepted:
-                        raise RuntimeError(f"approval of {f.id} was refused: {result.message}")
+                    for approver in (actor, second):
+                        result = await backend.decide(
+                            approver, f.id, "approve", source={"demo": True}
+                        )
+                        console.print(
+                            f"  {approver.display_name} approved {f.id} ({f.title}): "
+                            f"{result.message}",
+                            markup=False,
+                        )
+                        if not result.accepted:
+                            raise RuntimeError(f"approval of {f.id} was refused: {result.message}")
+                        if "another approver is needed" not in result.message:
+                            break  # enough approvals; a production change needs two people
 
                 console.print(Rule("Remediation"))
                 outcomes = []

@@ -42,7 +42,8 @@ class FindingStatus(StrEnum):
     """Lifecycle of a finding.
 
     open -> awaiting_approval -> approved -> remediating -> remediated -> verified,
-    or rejected / expired / failed, or resolved when a later scan no longer detects it.
+    or rejected / expired / failed, or resolved when a later scan no longer detects it, or
+    snoozed while an exception covers it (expiry re-opens it).
     """
 
     OPEN = "open"
@@ -55,6 +56,7 @@ class FindingStatus(StrEnum):
     EXPIRED = "expired"
     FAILED = "failed"
     RESOLVED = "resolved"
+    SNOOZED = "snoozed"  # an exception (snooze) covers it until it expires
 
 
 # Statuses in which a finding still waits for a human decision or for work.

@@ -78,15 +78,17 @@ def load_catalogue() -> Any:
 
 def workflow_classes() -> list[type]:
     """Every workflow the worker runs."""
+    from workflows.exception_workflow import ExceptionWorkflow
     from workflows.finding_workflow import FindingWorkflow
     from workflows.restore_workflow import RestoreWorkflow
     from workflows.scan_workflow import ScanWorkflow
 
-    return [ScanWorkflow, FindingWorkflow, RestoreWorkflow]
+    return [ScanWorkflow, FindingWorkflow, RestoreWorkflow, ExceptionWorkflow]
 
 
 def activity_functions(services: Services) -> list[Callable[..., Any]]:
     """Every activity the worker runs, bound to ``services``."""
+    from activities.exceptions import ExceptionActivities
     from activities.findings import FindingActivities
     from activities.remediation import RemediationActivities
     from activities.scan import ScanActivities
@@ -96,7 +98,10 @@ def activity_functions(services: Services) -> list[Callable[..., Any]]:
         services.engine, services.chat, services.issue_card_token, services.channel_for
     )
     remediation = RemediationActivities(services.engine, services.adapter_for)
+    exceptions = ExceptionActivities(services.engine, services.chat)
     return [
+        exceptions.apply_exception,
+        exceptions.expire_exception,
         scan.start_scan,
         scan.collect_inventory,
         scan.evaluate,

@@ -295,3 +295,36 @@ async def run_restore_command(
         else result.message
     )
     return 0 if result.accepted else 1
+
+
+async def run_snooze_command(
+    settings: Any,
+    tenant: str,
+    finding_id: str,
+    duration: str,
+    reason: str,
+    person: str,
+    *,
+    as_json: bool,
+) -> int:
+    """`fintropy snooze`: the same path as `/fintropy snooze`."""
+    from bot.backend_impl import TemporalBackend
+    from fintropy.errors import FinOpsError
+
+    try:
+        client, engine = await _connect(settings)
+    except FinOpsError as err:
+        print(f"error: {err}")
+        return 2
+    backend = TemporalBackend(engine, client, settings.task_queue)
+    actor = await backend.resolve_actor(tenant, "cli", "local", person)
+    if actor is None:
+        print(f"error: {person!r} is not a person of tenant {tenant} with a cli identity.")
+        return 2
+    result = await backend.snooze(actor, finding_id, duration, reason)
+    print(
+        json.dumps({"accepted": result.accepted, "message": result.message})
+        if as_json
+        else result.message
+    )
+    return 0 if result.accepted else 1

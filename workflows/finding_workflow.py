@@ -69,6 +69,16 @@ class DecisionRequest:
 
 
 @dataclass
+class SnoozeNotice:
+    """An exception now covers this finding: stop waiting, show it snoozed."""
+
+    exception_id: str
+    by: str  # display name of the exception's owner
+    until: str  # ISO date the exception expires
+    reason: str
+
+
+@dataclass
 class DecisionReply:
     accepted: bool
     message: str
@@ -101,6 +111,7 @@ class FindingResult:
 
 
 QUICK = timedelta(seconds=60)
+_DECISION_EVENT = {"approve": "decision.approved", "reject": "decision.rejected"}
 CLOUD_STEP = timedelta(minutes=15)
 CLOUD_RETRY = RetryPolicy(maximum_attempts=5, initial_interval=timedelta(seconds=2))
 CHAT_RETRY = RetryPolicy(maximum_attempts=10, initial_interval=timedelta(seconds=1))
@@ -155,7 +166,7 @@ class FindingWorkflow:
         for tier, at in tiers:
             try:
                 await workflow.wait_condition(
-                    lambda: self._state.phase in ("approved", "rejected"),
+                    lambda: self._state.phase in ("approved", "rejected", "snoozed"),
                     timeout=timedelta(seconds=max(at - waited, 0.001)),
                     timeout_summary=f"approval-{tier}",
                 )
@@ -173,6 +184,10 @@ class FindingWorkflow:
                 )
 
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._state.phase == "snoozed":
+            # The exception's activity already moved the finding to snoozed.
+            self._state.status = S.SNOOZED.value
+            return await self._close(S.SNOOZED, self._state.outcome)
         if self._state.phase == "rejected":
             who = self._state.rejected_by[1] if self._state.rejected_by else "someone"
             await self._set_status(S.REJECTED, [S.AWAITING_APPROVAL])
@@ -180,6 +195,16 @@ class FindingWorkflow:
         return await self._remediate()
 
     # -- decisions ------------------------------------------------------------------------
+
+    @workflow.signal
+    def snooze(self, notice: SnoozeNotice) -> None:
+        """An exception covers the finding: stop waiting; expiry re-opens it elsewhere."""
+        if self._state.phase in ("starting", "awaiting"):
+            self._state.phase = "snoozed"
+            self._state.outcome = (
+                f"Snoozed by {notice.by} until {notice.until} "
+                f"({notice.exception_id}): {notice.reason}"
+            )
 
     @workflow.update
     async def decide(self, req: DecisionRequest) -> DecisionReply:
@@ -206,7 +231,7 @@ class FindingWorkflow:
                 )
         await self._audit(
             req.person_id,
-            f"decision.{req.decision}d",
+            _DECISION_EVENT[req.decision],
             {
                 "reason": req.reason,
                 "approvals": len(self._state.approvals),

@@ -394,3 +394,17 @@ def finding_card(
         buttons_enabled=buttons_enabled,
         action_token=action_token,
     )
+
+
+def reopen_finding(session: Session, tenant_id: str, fid: str, *, expected: FindingStatus) -> bool:
+    """Move a finding from ``expected`` back to open with a clean slate (new workflow, cards).
+
+    Returns False when the finding was not in ``expected``.
+    """
+    row = session.get(FindingRecord, (tenant_id, fid))
+    if row is None or row.status != expected.value:
+        return False
+    _reopen(row)
+    session.add(row)
+    session.flush()
+    return True

@@ -380,7 +380,7 @@ async def test_viewer_cannot_approve_by_command(http, slack_api, backend) -> Non
         "slack",
         TEAM,
         VIEWER,
-        "/fintropy approve",
+        f"/fintropy approve {FID}",
         "role viewer is below approver",
     )
 

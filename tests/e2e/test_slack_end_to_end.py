@@ -459,5 +459,53 @@ async def test_dry_run_makes_zero_mutating_calls_and_plans_the_real_action(stack
 def _ref(finding: Any) -> Any:
     from fintropy.domain import ResourceRef
 
-    return ResourceRef(finding.provider, finding.account_id, finding.region,
-                       finding.resource_type, finding.resource_id)
+    return ResourceRef(
+        finding.provider,
+        finding.account_id,
+        finding.region,
+        finding.resource_type,
+        finding.resource_id,
+    )
+
+
+async def test_snooze_hides_the_finding_and_expiry_reopens_it_and_tells_the_owner(stack):
+    from fintropy import audit
+    from fintropy.persistence import repo
+    from fintropy.persistence.db import tenant_session
+
+    awaiting = await _scanned(stack)
+    target = next(f for f in awaiting if f.action == "delete_snapshot" and f.account_id == NONPROD)
+    _post, ts = _card_post(stack, target)
+    stack.slack.clear()
+
+    by_viewer = await stack.command(f"snooze {target.id} 30d not mine", user=CAROL)
+    status = await stack.command(f"snooze {target.id} 4s waiting for the data team")
+    replies = [str(c.body) for c in await stack.slack.await_calls("response_url", 2, 30)]
+
+    def current() -> str:
+        with tenant_session(stack.engine, "e2e") as session:
+            return repo.get_finding(session, "e2e", target.id).status
+
+    snoozed_seen = False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        state = await asyncio.to_thread(current)
+        snoozed_seen = snoozed_seen or state == "snoozed"
+        if snoozed_seen and state == "awaiting_approval":
+            break
+        await asyncio.sleep(0.3)
+    updates = [c for c in stack.slack.calls_to("chat.update") if c.body.get("ts") == ts]
+    notices = [c for c in stack.slack.calls_to("chat.postMessage") if c.body.get("thread_ts") == ts]
+    with tenant_session(stack.engine, "e2e") as session:
+        actions = [e.action for e in audit.trail(session, "e2e", subject=target.id)]
+        final = repo.get_finding(session, "e2e", target.id)
+
+    assert by_viewer == 200 and status == 200
+    assert any("approver" in r for r in replies), replies
+    assert any("Snoozed" in r and "waiting for the data team" in r for r in replies), replies
+    assert snoozed_seen, "the finding was never snoozed"
+    assert any("Snoozed by Alice" in str(u.body) for u in updates)
+    assert notices and f"<@{ALICE}>" in notices[-1].body["text"]
+    assert "finding.snoozed" in actions
+    assert final.status == "awaiting_approval"
+    assert final.card_refs and final.card_refs[0]["message_id"] != ts, "a new card was posted"

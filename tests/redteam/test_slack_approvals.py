@@ -335,14 +335,6 @@ async def test_revoked_approver_cannot_use_an_old_card(attack: Attack):
     await attack.assert_refusal_audited(a, since, "gail")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=SideEffect,
-    reason="the decide validator checks the approver list captured when the finding workflow "
-    "started, and TemporalBackend.decide ignores the actor's current role, so an approver "
-    "demoted since then still approves through the engine (the `fintropy approve` path): "
-    "workflows/finding_workflow.py validate_decide, bot/backend_impl.py decide",
-)
 async def test_revoked_approver_cannot_decide_through_the_engine(attack: Attack):
     from fintropy.domain import Role
     from fintropy.persistence.tenancy import PersonSpec, TenantSpec, provision_tenant
@@ -399,15 +391,6 @@ async def test_viewer_cannot_open_or_submit_the_reject_modal(attack: Attack):
     assert [e.actor for e in refused] == ["dave", "dave"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RefusalNotAudited,
-    reason="a slash-command decision refused for the person's role is audited against "
-    "`chat-request` with the attempt `/fintropy approve` (or reject), not against the finding "
-    "it named, "
-    "so the finding's own trail never shows who tried (bot/slack/listeners/commands.py "
-    "on_fintropy builds `what` without the finding id)",
-)
 @pytest.mark.parametrize("text", ["approve {id}", "reject {id} not needed"])
 async def test_refused_command_is_in_the_findings_own_trail(attack: Attack, text: str):
     a = attack.a
@@ -488,13 +471,6 @@ async def test_resource_owner_cannot_approve_their_own_resource(attack: Attack):
     await attack.assert_refusal_audited(a, since, "dora", subject=target.id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=SideEffect,
-    reason="owners are matched by case-sensitive email equality, so an owner whose email "
-    "differs only in the domain's case approves their own resource "
-    "(activities/findings.py load_approval_context, `email == resource.get('owner')`)",
-)
 async def test_owner_with_differently_cased_email_cannot_approve(attack: Attack):
     a = attack.a
 
@@ -609,13 +585,6 @@ async def test_prod_tag_in_a_nonprod_account_needs_two_distinct_approvers(attack
     assert [e.actor for e in await attack.decisions(a, target.id, since)] == ["alice", "bob"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=SideEffect,
-    reason="a resource tag env=dev lowers a destructive action in the production account to "
-    "one approver: the tag replaces the account's environment instead of only raising it "
-    "(activities/findings.py _is_production)",
-)
 async def test_dev_tag_in_the_prod_account_does_not_lower_the_bar(attack: Attack):
     a = attack.a
     volume_id = attack.retagged["prod_account_tagged_dev"]
@@ -795,12 +764,6 @@ class WrongAuditAction(AssertionError):
     """An accepted decision was written to the ledger under the wrong action name."""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=WrongAuditAction,
-    reason="rejections are written to the ledger as `decision.rejectd` "
-    '(workflows/finding_workflow.py decide: f"decision.{req.decision}d")',
-)
 async def test_rejection_through_the_modal_is_audited_as_rejected(attack: Attack):
     a = attack.a
     target = attack.claim(a, "one-approver finding", one_approver(attack))
@@ -880,13 +843,6 @@ async def test_malformed_command_is_explained_and_changes_nothing(
     assert [e for e in await attack.events(a, since) if e.action.startswith("remediation")] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RefusalNotAudited,
-    reason="malformed decision commands (e.g. a rejection with no reason) are answered but "
-    "never written to the audit trail (bot/slack/listeners/commands.py on_fintropy returns "
-    "after replying `problem` without record_refusal)",
-)
 @pytest.mark.parametrize("text", ["reject {id}", "approve {id}-not-hex"])
 async def test_malformed_decision_attempt_is_audited(attack: Attack, text: str):
     a = attack.a

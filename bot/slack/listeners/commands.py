@@ -19,11 +19,13 @@ from bot.commands import (
     AuditCommand,
     Command,
     CommandError,
+    ExceptionsCommand,
     FindingsCommand,
     RejectCommand,
     RestoreCommand,
     ScanCommand,
     ShowCommand,
+    SnoozeCommand,
     parse_command,
     required_role,
 )
@@ -63,11 +65,22 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         except CommandError as err:
             command, problem = None, err
         what = f"{COMMAND} {command.name if command else 'malformed'}"
+        # Name the finding in what gets audited, so refusals show in the finding's trail.
+        target = getattr(command, "finding_id", None) or _named_finding(body)
+        if target:
+            what = f"{what} {target}"
         actor = await identify(deps, origin, what, reply)
         if actor is None:
             return
         if problem is not None or command is None:
-            await reply(problem.message if problem else messages.all_usage())
+            text = problem.message if problem else messages.all_usage()
+            verb = str(body.get("text") or "").split(maxsplit=1)[:1]
+            if verb and verb[0].lower() in ("approve", "reject", "restore", "snooze"):
+                # A malformed decision is a refused attempt: audit it like any other.
+                await deps.backend.record_refusal(
+                    actor.tenant_id, "slack", origin.team_id, origin.user_id, what, text
+                )
+            await reply(text)
             return
         if not await require_role(
             deps, actor, origin, required_role(command), command.name, what, reply
@@ -82,6 +95,14 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
                 "command": command.name,
             },
         )
+
+
+def _named_finding(body: dict[str, Any]) -> str | None:
+    """The finding id a (possibly malformed) command names, if any."""
+    for word in str(body.get("text") or "").split()[1:2]:
+        if word.lower().startswith("f-"):
+            return word.lower()
+    return None
 
 
 async def _run(
@@ -111,6 +132,11 @@ async def _run(
         await _decide(deps, actor, origin, command, reply)
     elif isinstance(command, RestoreCommand):
         await reply((await backend.restore(actor, command.run_id)).message)
+    elif isinstance(command, SnoozeCommand):
+        result = await backend.snooze(actor, command.finding_id, command.duration, command.reason)
+        await reply(result.message)
+    elif isinstance(command, ExceptionsCommand):
+        await reply(messages.exceptions_text(await backend.list_exceptions(tenant_id)))
     else:
         await _blocks(respond, help_blocks(), messages.HELP_INTRO)
 

@@ -258,7 +258,7 @@ def _create_tables() -> None:
             "status",
             (
                 "open", "awaiting_approval", "approved", "remediating", "remediated",
-                "verified", "rejected", "expired", "failed", "resolved",
+                "verified", "rejected", "expired", "failed", "resolved", "snoozed",
             ),
             "findings_status_check",
         ),
