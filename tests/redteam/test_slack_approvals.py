@@ -27,7 +27,6 @@ from tests.redteam.harness import (
     PROD,
     REJECT,
     Attack,
-    RefusalNotAudited,
     SideEffect,
     forge_signature,
 )
