@@ -29,8 +29,8 @@ from bot.teams.context import (
 from bot.teams.turn import CardActionReply, Inbound
 from bot.tokens import TokenClaims
 from bot.views.adaptive import (
+    DURATION_INPUT_ID,
     REASON_INPUT_ID,
-    SNOOZE_NOT_AVAILABLE,
     TOKEN_KEY,
     VERB_APPROVE,
     VERB_DETAILS,
@@ -76,7 +76,16 @@ async def handle_card_action(deps: TeamsDeps, inbound: Inbound) -> CardActionRep
             return CardActionReply(message=said[-1])
         answer = await _decide(deps, actor, inbound, claims, verb, token)
     elif verb == VERB_SNOOZE:
-        answer = CardActionReply(message=SNOOZE_NOT_AVAILABLE)
+        if not await require_role(deps, actor, inbound, Role.APPROVER, verb, what, reply):
+            return CardActionReply(message=said[-1])
+        duration = str(inbound.action_data.get(DURATION_INPUT_ID) or "7d")
+        result = await deps.backend.snooze(
+            actor,
+            claims.finding_id,
+            duration,
+            f"snoozed from the Teams card by {actor.display_name}",
+        )
+        answer = CardActionReply(message=result.message)
     elif verb == VERB_DETAILS:
         answer = await _details(deps, actor, claims)
     else:

@@ -2,8 +2,7 @@
 
 The same grammar as ``/fintropy`` in Slack (``bot.commands``), the same steps: where from and
 who (refused when the tenant, channel or person is not bound), parse, check the role, run, and
-answer in the conversation's thread. ``snooze`` is recognised before parsing: the backend has
-no snooze yet, so the person is told so and nothing else happens.
+answer in the conversation's thread.
 """
 
 from __future__ import annotations
@@ -35,7 +34,6 @@ from bot.teams.context import (
 )
 from bot.teams.turn import Inbound, Replier, Reply
 from bot.views.adaptive import (
-    SNOOZE_NOT_AVAILABLE,
     audit_card,
     fallback_text,
     finding_card,
@@ -46,7 +44,6 @@ from fintropy.domain import Role
 logger = logging.getLogger(__name__)
 
 FINDINGS_PAGE = 20
-_SNOOZE = "snooze"
 
 
 async def handle_mention(
@@ -54,22 +51,17 @@ async def handle_mention(
 ) -> None:
     """Answer one message addressed to the bot."""
     reply = _texts(replier)
-    verb = (inbound.text.split() or ["help"])[0].lower()
     command: Command | None = None
     problem: CommandError | None = None
-    if verb != _SNOOZE:
-        try:
-            command = parse_command(inbound.text)
-        except CommandError as err:
-            problem = err
-    name = _SNOOZE if verb == _SNOOZE else (command.name if command else "malformed")
+    try:
+        command = parse_command(inbound.text)
+    except CommandError as err:
+        problem = err
+    name = command.name if command else "malformed"
     what = f"@mention {name}"
 
     actor = await identify(deps, inbound, tenant_id, what, reply)
     if actor is None:
-        return
-    if verb == _SNOOZE:
-        await reply(SNOOZE_NOT_AVAILABLE)
         return
     if problem is not None or command is None:
         await reply(problem.message if problem else messages.all_usage())
@@ -125,6 +117,11 @@ async def _run(
         await _untrusted(replier)(said)
     elif command.name == "restore":
         await _restore(deps, actor, command, replier)
+    elif command.name == "snooze":
+        result = await backend.snooze(actor, command.finding_id, command.duration, command.reason)
+        await _untrusted(replier)(result.message)
+    elif command.name == "exceptions":
+        await reply(messages.exceptions_text(await backend.list_exceptions(tenant_id)))
     else:
         await reply(messages.help_text())
 

@@ -441,6 +441,16 @@ class FakeBackend:
         verb = "Approved" if decision == "approve" else "Rejected"
         return DecisionResult(True, f"{verb} {finding_id} as {actor.display_name}.")
 
+    async def snooze(
+        self, actor: Actor, finding_id: str, duration: str, reason: str, **kwargs: object
+    ) -> DecisionResult:
+        self.calls.append(("snooze", (actor, finding_id, duration, reason), dict(kwargs)))
+        return DecisionResult(True, f"Snoozed {finding_id} for {duration}: {reason}")
+
+    async def list_exceptions(self, tenant_id: str) -> list[dict]:
+        self.calls.append(("list_exceptions", (tenant_id,), {}))
+        return []
+
     async def start_scan(self, actor: Actor) -> str:
         self.calls.append(("start_scan", (actor,), {}))
         return "scan-000000000001"

@@ -22,7 +22,6 @@ from bot.service import build_web_app
 from bot.teams.app import build_teams_app
 from bot.teams.config import TeamsConfig
 from bot.teams.store import MemoryConversationStore
-from bot.views.adaptive import SNOOZE_NOT_AVAILABLE
 from fintropy.domain import Role
 from tests.bot.teams.support import (
     APP_ID,
@@ -147,12 +146,14 @@ async def test_reject_command_carries_the_reason(http, connector, backend) -> No
     assert args[2:] == ("reject", "owned by the data team")
 
 
-async def test_snooze_says_it_is_not_available_and_changes_nothing(
+async def test_snooze_command_reaches_the_backend_with_duration_and_reason(
     http, connector, backend
 ) -> None:
-    call = await _say(http, connector, f"snooze {FID} 7d")
+    call = await _say(http, connector, f"snooze {FID} 7d waiting for the migration")
 
-    assert call.body["text"] == SNOOZE_NOT_AVAILABLE
+    ((args, _),) = backend.called("snooze")
+    assert args[1:] == (FID, "7d", "waiting for the migration")
+    assert call.body["text"].startswith(f"Snoozed {FID}")
     assert backend.called("decide") == []
 
 
@@ -390,10 +391,12 @@ async def test_details_answers_with_the_audit_trail(http, connector, backend) ->
     assert "actions" not in body["value"]
 
 
-async def test_snooze_click_says_not_available(http, connector, backend) -> None:
+async def test_snooze_click_snoozes_for_the_chosen_duration(http, connector, backend) -> None:
     body = await _click(http, connector, "snooze", {"token": card_token(), "duration": "7d"})
 
-    assert body["value"] == SNOOZE_NOT_AVAILABLE
+    ((args, _),) = backend.called("snooze")
+    assert args[1:3] == (FID, "7d")
+    assert "Snoozed" in json.dumps(body["value"])
     assert backend.called("decide") == []
 
 
