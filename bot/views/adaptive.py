@@ -55,10 +55,6 @@ SNOOZE_DURATIONS: tuple[tuple[str, str], ...] = (
     ("7d", "7 days"),
     ("30d", "30 days"),
 )
-SNOOZE_NOT_AVAILABLE = (
-    "Snoozing findings is not available yet, so nothing was changed. Reject the finding with a "
-    "reason if it should not be acted on."
-)
 DETAILS_TITLE = "Details"
 
 _MARKS = str.maketrans({"[": "⁅", "]": "⁆", "(": "❨", ")": "❩", "*": "∗", "_": "ˍ"})
