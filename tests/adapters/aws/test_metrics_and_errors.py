@@ -56,6 +56,36 @@ def test_summaries_leave_out_metrics_without_datapoints() -> None:
     }
 
 
+def test_function_summary_means_invocations_errors_and_duration_per_day() -> None:
+    series = {
+        "invocations": _days(100.0, 300.0),
+        "errors": _days(10.0),
+        "duration": _days(200.0, 400.0),
+    }
+
+    summary = SUMMARISERS["aws.lambda.function"](series)
+
+    assert summary == {
+        "invocations_per_day_14d": 200.0,
+        "metric_days": 2,
+        "errors_per_day_14d": 10.0,
+        "duration_avg_ms_14d": 300.0,
+    }
+    assert (
+        SUMMARISERS["aws.lambda.function"]({"invocations": [], "errors": [], "duration": []}) == {}
+    )
+
+
+def test_table_summary_counts_days_with_either_read_or_write_datapoints() -> None:
+    series = {"rcu": _days(8640.0, 0.0, 4320.0), "wcu": []}
+
+    assert SUMMARISERS["aws.dynamodb.table"](series) == {
+        "consumed_rcu_per_day_14d": 4320.0,
+        "metric_days": 3,
+    }
+    assert SUMMARISERS["aws.dynamodb.table"]({"rcu": [], "wcu": []}) == {}
+
+
 def test_bucket_summary_takes_the_latest_datapoint_in_gb() -> None:
     series = {"size": _days(10 * GB, 12 * GB), "objects": _days(100, 90)}
 

@@ -218,3 +218,35 @@ def test_reading_the_estate_makes_no_mutating_call(scan: Scan) -> None:
 
     assert adapter.mutating_calls == 0
     assert adapter.api_calls["GetMetricData"] >= 4
+
+
+SERVICE_WASTE = {  # named sandbox resource -> a rule that must fire on it
+    "graviton_candidate_function": "AWS-LAMBDA-GRAVITON",
+    "erroring_function": "AWS-LAMBDA-ERRORS",
+    "unused_table": "AWS-DDB-UNUSED",
+    "overprovisioned_table": "AWS-DDB-OVERPROV",
+    "log_group_without_retention": "AWS-CWL-NORETENTION",
+    "stale_log_group": "AWS-CWL-GROUP-STALE",
+    "repository_without_lifecycle": "AWS-ECR-NOLIFECYCLE",
+    "unused_secret": "AWS-SECRET-UNUSED",
+    "legacy_cache_cluster": "AWS-EC-EXTSUPPORT",
+    "old_eks_cluster": "AWS-EKS-EXTSUPPORT",
+}
+SERVICE_HEALTHY = ("busy_table", "used_secret", "current_eks_cluster")
+
+
+def test_service_waste_in_the_sandbox_is_found_and_healthy_services_are_not(scan: Scan) -> None:
+    from rules import evaluate, load_catalogue
+
+    manifest, inventories, _ = scan
+    resources = [r for inv in inventories for r in inv.resources]
+    result = evaluate(load_catalogue(), resources, now=datetime.now(UTC))
+    fired: dict[str, set[str]] = {}
+    for finding in result.findings:
+        fired.setdefault(finding.resource.resource_id, set()).add(finding.rule_id)
+
+    for key, rule_id in SERVICE_WASTE.items():
+        assert rule_id in fired.get(manifest.named[key].resource_id, set()), key
+    for key in SERVICE_HEALTHY:
+        assert fired.get(manifest.named[key].resource_id, set()) == set(), key
+    assert len({f.rule_id for f in result.findings}) >= 45
