@@ -257,15 +257,30 @@ def snooze(
     duration: str = typer.Argument(..., help="How long: 30d, 12h, 90m or 45s."),
     reason: list[str] = typer.Argument(..., help="Why it is snoozed."),
     person: str = typer.Option(..., "--as", help="Your person id in the tenant (e.g. alice)."),
+    scope: str = typer.Option(
+        "finding", help="What the exception covers: finding, resource, tag, account or rule."
+    ),
+    value: str | None = typer.Option(
+        None,
+        help="The resource id, tag (key=value), account id or rule id; default: the finding's own.",
+    ),
     tenant: str = TenantOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Snooze a finding until the duration ends (approvers only); expiry re-opens it."""
+    """Snooze a finding (or its resource, a tag, an account, a rule) until the duration ends."""
     from fintropy.service import run_snooze_command
 
     code = asyncio.run(
         run_snooze_command(
-            _settings(), tenant, finding_id, duration, " ".join(reason), person, as_json=as_json
+            _settings(),
+            tenant,
+            finding_id,
+            duration,
+            " ".join(reason),
+            person,
+            as_json=as_json,
+            scope=scope,
+            value=value,
         )
     )
     _exit_hard(code)

@@ -306,6 +306,8 @@ async def run_snooze_command(
     person: str,
     *,
     as_json: bool,
+    scope: str = "finding",
+    value: str | None = None,
 ) -> int:
     """`fintropy snooze`: the same path as `/fintropy snooze`."""
     from bot.backend_impl import TemporalBackend
@@ -321,7 +323,15 @@ async def run_snooze_command(
     if actor is None:
         print(f"error: {person!r} is not a person of tenant {tenant} with a cli identity.")
         return 2
-    result = await backend.snooze(actor, finding_id, duration, reason)
+    if scope not in ("finding", "resource", "tag", "account", "rule"):
+        print(f"error: unknown scope {scope!r}; use finding, resource, tag, account or rule.")
+        return 2
+    if scope != "finding" and not value:
+        print(f"error: --scope {scope} needs --value (e.g. --value team=data for a tag).")
+        return 2
+    result = await backend.snooze(
+        actor, finding_id, duration, reason, scope=scope, scope_value=value
+    )
     print(
         json.dumps({"accepted": result.accepted, "message": result.message})
         if as_json
