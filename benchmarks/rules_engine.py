@@ -68,6 +68,13 @@ SHARES = [  # resource type, share of the inventory
     ("aws.elbv2.load_balancer", 0.03),
     ("aws.rds.instance", 0.04),
     ("aws.s3.bucket", 0.07),
+    ("aws.lambda.function", 0.04),
+    ("aws.dynamodb.table", 0.02),
+    ("aws.logs.log_group", 0.03),
+    ("aws.ecr.repository", 0.01),
+    ("aws.secretsmanager.secret", 0.01),
+    ("aws.elasticache.cluster", 0.005),
+    ("aws.eks.cluster", 0.002),
 ]
 
 
@@ -251,6 +258,106 @@ def _bucket(rng: random.Random, waste: bool) -> tuple[dict[str, Any], dict[str, 
     return attrs, metrics
 
 
+def _function(rng: random.Random, waste: bool) -> tuple[dict[str, Any], dict[str, float]]:
+    attrs = {
+        "runtime": rng.choice(["python3.12", "nodejs20.x", "java21"]),
+        "memory_mb": rng.choice([128, 256, 512, 1024, 2048]),
+        "timeout_s": rng.choice([3, 30, 900]),
+        "architecture": "x86_64" if waste or rng.random() < 0.5 else "arm64",
+        "package_type": "Zip",
+        "last_modified": _iso(rng, 1, 900),
+        "code_size_bytes": rng.randint(1000, 50_000_000),
+    }
+    invocations = rng.uniform(10, 1e6)
+    metrics = {
+        "invocations_per_day_14d": invocations,
+        "errors_per_day_14d": invocations * (rng.uniform(0.1, 0.5) if waste else 0.001),
+        "duration_avg_ms_14d": rng.uniform(5, 5000),
+        "metric_days": 14.0,
+    }
+    return attrs, metrics
+
+
+def _table(rng: random.Random, waste: bool) -> tuple[dict[str, Any], dict[str, float]]:
+    provisioned = rng.random() < 0.5
+    rcu, wcu = (rng.choice([5, 50, 500]), rng.choice([5, 20, 200])) if provisioned else (0, 0)
+    attrs = {
+        "status": "ACTIVE",
+        "billing_mode": "PROVISIONED" if provisioned else "PAY_PER_REQUEST",
+        "read_capacity": rcu,
+        "write_capacity": wcu,
+        "table_size_bytes": 0 if waste else rng.randint(1000, 10**11),
+        "item_count": 0 if waste else rng.randint(1, 10**8),
+        "creation_time": _iso(rng, 1, 1500),
+        "table_class": "STANDARD",
+    }
+    used = 0.0 if waste else rng.uniform(0.3, 0.9)
+    metrics = {
+        "consumed_rcu_per_day_14d": max(rcu, 10) * used * 86400,
+        "consumed_wcu_per_day_14d": max(wcu, 10) * used * 86400,
+        "metric_days": 14.0,
+    }
+    return attrs, metrics
+
+
+def _log_group(rng: random.Random, waste: bool) -> tuple[dict[str, Any], dict[str, float]]:
+    attrs = {
+        "log_group_name": f"/app/{rng.randint(0, 10**6)}",
+        "retention_days": None if waste else rng.choice([7, 30, 90, 365]),
+        "stored_gb": rng.uniform(0, 2000),
+        "creation_time": _iso(rng, 30, 2000),
+        "last_event_time": _iso(rng, 90, 400) if waste else _iso(rng, 0, 2),
+        "log_class": "STANDARD",
+    }
+    return attrs, {}
+
+
+def _repository(rng: random.Random, waste: bool) -> tuple[dict[str, Any], dict[str, float]]:
+    attrs = {
+        "created_at": _iso(rng, 30, 2000),
+        "image_count": rng.randint(1, 500),
+        "total_image_gb": rng.uniform(0.1, 400),
+        "has_lifecycle_policy": not waste,
+        "last_pushed_at": _iso(rng, 100, 600) if waste else _iso(rng, 0, 30),
+        "last_pulled_at": None if waste else _iso(rng, 0, 2),
+    }
+    return attrs, {}
+
+
+def _secret(rng: random.Random, waste: bool) -> tuple[dict[str, Any], dict[str, float]]:
+    attrs = {
+        "created_date": _iso(rng, 30, 2000),
+        "last_accessed_date": _iso(rng, 120, 400) if waste else _iso(rng, 0, 3),
+        "last_changed_date": _iso(rng, 0, 400),
+        "rotation_enabled": not waste,
+    }
+    return attrs, {}
+
+
+def _cache(rng: random.Random, waste: bool) -> tuple[dict[str, Any], dict[str, float]]:
+    attrs = {
+        "status": "available",
+        "engine": "redis",
+        "engine_version": "5.0.6" if waste else "7.1",
+        "node_type": "cache.m4.large"
+        if waste
+        else rng.choice(["cache.r5.large", "cache.t3.small"]),
+        "num_nodes": rng.randint(1, 3),
+        "create_time": _iso(rng, 1, 900),
+    }
+    return attrs, {}
+
+
+def _eks(rng: random.Random, waste: bool) -> tuple[dict[str, Any], dict[str, float]]:
+    attrs = {
+        "status": "ACTIVE",
+        "version": "1.28" if waste else "1.34",
+        "platform_version": "eks.4",
+        "created_at": _iso(rng, 1, 900),
+    }
+    return attrs, {}
+
+
 BUILDERS = {
     "aws.ec2.instance": ("i", _instance),
     "aws.ebs.volume": ("vol", _volume),
@@ -261,6 +368,13 @@ BUILDERS = {
     "aws.elbv2.load_balancer": ("app/lb", _load_balancer),
     "aws.rds.instance": ("db", _database),
     "aws.s3.bucket": ("bucket", _bucket),
+    "aws.lambda.function": ("fn", _function),
+    "aws.dynamodb.table": ("table", _table),
+    "aws.logs.log_group": ("/app", _log_group),
+    "aws.ecr.repository": ("repo", _repository),
+    "aws.secretsmanager.secret": ("arn:secret", _secret),
+    "aws.elasticache.cluster": ("cache", _cache),
+    "aws.eks.cluster": ("eks", _eks),
 }
 
 
