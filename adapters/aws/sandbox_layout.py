@@ -188,6 +188,56 @@ def build_prod(cell: Cell, octet: int, primary: bool) -> None:
             connections=0,
             age_days=900,
         )
+        warehouse = cell.instance(
+            "analytics-warehouse",
+            "m5.12xlarge",
+            sb,
+            PLATFORM,
+            env,
+            cpu=rng.uniform(50, 70),
+            age_days=200,
+        )
+        big = cell.volume(
+            "warehouse-data", "gp3", 1500, PLATFORM, env, age_days=200, attach_to=warehouse
+        )
+        cell.volume_activity(big, 60)
+        cold = cell.volume(
+            "warehouse-cold",
+            "st1",
+            500,
+            PLATFORM,
+            env,
+            age_days=200,
+            attach_to=warehouse,
+            device="/dev/sdg",
+        )
+        cell.volume_activity(cold, 0.2)
+        hot = cell.volume(
+            "warehouse-journal",
+            "io1",
+            900,
+            PLATFORM,
+            env,
+            age_days=200,
+            attach_to=warehouse,
+            device="/dev/sdh",
+            iops=40000,
+        )
+        cell.volume_activity(hot, 50)
+        magnetic = cell.volume(
+            "warehouse-scratch-2016",
+            "standard",
+            100,
+            PLATFORM,
+            env,
+            age_days=200,
+            attach_to=warehouse,
+            device="/dev/sdi",
+        )
+        cell.volume_activity(magnetic, 20)
+        cell.name("large_instance", "aws.ec2.instance", warehouse)
+        cell.name("cold_st1_volume", "aws.ebs.volume", cold)
+        cell.name("large_volume", "aws.ebs.volume", big)
         cell.name("idle_instance", "aws.ec2.instance", batch)
         cell.name("busy_instance", "aws.ec2.instance", web[0])
         cell.name("stopped_instance", "aws.ec2.instance", etl)
@@ -391,7 +441,19 @@ def build_nonprod(cell: Cell, octet: int, primary: bool) -> None:
             connections=0,
             age_days=260,
         )
+        staging_db = cell.database(
+            "staging-orders",
+            "postgres",
+            "db.m5.large",
+            DATA,
+            "staging",
+            cpu=rng.uniform(25, 40),
+            connections=rng.uniform(5, 15),
+            multi_az=True,
+            age_days=150,
+        )
         cell.name("idle_nat_gateway_nonprod", "aws.ec2.nat_gateway", nat)
+        cell.name("multi_az_nonprod_rds", "aws.rds.instance", staging_db)
     else:
         cell.load_balancer(
             "test-alb", vpc, subnets, ML, "test", targets=[], requests_per_day=0, age_days=120

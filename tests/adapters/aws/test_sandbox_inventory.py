@@ -231,6 +231,10 @@ SERVICE_WASTE = {  # named sandbox resource -> a rule that must fire on it
     "unused_secret": "AWS-SECRET-UNUSED",
     "legacy_cache_cluster": "AWS-EC-EXTSUPPORT",
     "old_eks_cluster": "AWS-EKS-EXTSUPPORT",
+    "large_instance": "AWS-EC2-LARGE",
+    "large_volume": "AWS-EBS-LARGE",
+    "cold_st1_volume": "AWS-EBS-ST1-SC1",
+    "multi_az_nonprod_rds": "AWS-RDS-MULTIAZ-NONPROD",
 }
 SERVICE_HEALTHY = ("busy_table", "used_secret", "current_eks_cluster")
 
@@ -249,4 +253,4 @@ def test_service_waste_in_the_sandbox_is_found_and_healthy_services_are_not(scan
         assert rule_id in fired.get(manifest.named[key].resource_id, set()), key
     for key in SERVICE_HEALTHY:
         assert fired.get(manifest.named[key].resource_id, set()) == set(), key
-    assert len({f.rule_id for f in result.findings}) >= 45
+    assert len({f.rule_id for f in result.findings}) >= 50
