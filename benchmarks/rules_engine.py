@@ -75,6 +75,7 @@ SHARES = [  # resource type, share of the inventory
     ("aws.secretsmanager.secret", 0.01),
     ("aws.elasticache.cluster", 0.005),
     ("aws.eks.cluster", 0.002),
+    ("aws.autoscaling.group", 0.01),
 ]
 
 
@@ -358,6 +359,22 @@ def _eks(rng: random.Random, waste: bool) -> tuple[dict[str, Any], dict[str, flo
     return attrs, {}
 
 
+def _group(rng: random.Random, waste: bool) -> tuple[dict[str, Any], dict[str, float]]:
+    low = 0 if waste else rng.randint(1, 4)
+    high = low if waste else low + rng.randint(0, 8)
+    desired = low
+    attrs = {
+        "min_size": low,
+        "max_size": high,
+        "desired_capacity": desired,
+        "instance_count": desired,
+        "enabled_metrics_count": 0 if waste else 8,
+        "instance_type": rng.choice(EC2_TYPES),
+        "created_time": _iso(rng, 1, 900),
+    }
+    return attrs, {}
+
+
 BUILDERS = {
     "aws.ec2.instance": ("i", _instance),
     "aws.ebs.volume": ("vol", _volume),
@@ -375,6 +392,7 @@ BUILDERS = {
     "aws.secretsmanager.secret": ("arn:secret", _secret),
     "aws.elasticache.cluster": ("cache", _cache),
     "aws.eks.cluster": ("eks", _eks),
+    "aws.autoscaling.group": ("asg", _group),
 }
 
 

@@ -241,6 +241,21 @@ AWS_RESOURCE_TYPES: dict[str, dict[str, Any]] = {
         },
         "metrics": {},
     },
+    "aws.autoscaling.group": {
+        "attrs": {
+            "min_size": (int, ""),
+            "max_size": (int, ""),
+            "desired_capacity": (int, ""),
+            "instance_count": (int, "instances currently in the group"),
+            "enabled_metrics_count": (int, "group metrics being collected"),
+            "instance_type": (
+                (str, NONE),
+                "launch template or configuration type; None when mixed",
+            ),
+            "created_time": (str, ""),
+        },
+        "metrics": {},
+    },
     "aws.eks.cluster": {
         "attrs": {
             "status": (str, "ACTIVE | CREATING | ..."),

@@ -375,7 +375,15 @@ def _backdate_cache_cluster(account_id: str, region: str, name: str, when: datet
     cluster.cache_cluster_create_time = when.replace(tzinfo=None)
 
 
+def _backdate_group(account_id: str, region: str, name: str, when: datetime) -> None:
+    from moto.autoscaling.models import autoscaling_backends
+
+    group = autoscaling_backends[account_id][region].autoscaling_groups[name]
+    group.created_time = when.replace(tzinfo=None).isoformat()
+
+
 _SERVICE_BACKDATERS: dict[str, Any] = {
+    "auto_scaling_group": _backdate_group,
     "function": _backdate_function,
     "table": _backdate_table,
     "log_group": _backdate_log_group,

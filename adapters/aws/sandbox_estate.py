@@ -670,3 +670,55 @@ class Cell:
             if exc.response.get("Error", {}).get("Code") != "EntityAlreadyExists":
                 raise
             return iam.get_role(RoleName=name)["Role"]["Arn"]
+
+    def auto_scaling_group(
+        self,
+        name: str,
+        instance_type: str,
+        subnets: list[str],
+        team: Team,
+        env: str,
+        *,
+        capacity: tuple[int, int, int],
+        group_metrics: bool,
+        age_days: float = 120,
+    ) -> str:
+        """An Auto Scaling group (min, max, desired) on its own launch template.
+
+        The instances the group launches (and their root volumes) are counted too.
+        """
+        template = self.launch_template(f"{name}-lt", LINUX_AMI, instance_type)
+        autoscaling = self.clients("autoscaling")
+        low, high, desired = capacity
+        autoscaling.create_auto_scaling_group(
+            AutoScalingGroupName=name,
+            LaunchTemplate={"LaunchTemplateId": template, "Version": "$Latest"},
+            MinSize=low,
+            MaxSize=high,
+            DesiredCapacity=desired,
+            VPCZoneIdentifier=",".join(subnets),
+            Tags=[
+                {
+                    **tag,
+                    "PropagateAtLaunch": True,
+                    "ResourceId": name,
+                    "ResourceType": "auto-scaling-group",
+                }
+                for tag in self.tags(name, team, env)
+            ],
+        )
+        if group_metrics:
+            autoscaling.enable_metrics_collection(AutoScalingGroupName=name, Granularity="1Minute")
+        self.counts["aws.autoscaling.group"] += 1
+        self.backdate.append(("auto_scaling_group", name, self.ago(age_days)))
+        group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name])
+        instances = [i["InstanceId"] for i in group["AutoScalingGroups"][0].get("Instances", [])]
+        if instances:
+            found = self.clients("ec2").describe_instances(InstanceIds=instances)["Reservations"]
+            for reservation in found:
+                for instance in reservation["Instances"]:
+                    self.counts["aws.ec2.instance"] += 1
+                    self.counts["aws.ebs.volume"] += sum(
+                        1 for device in instance.get("BlockDeviceMappings", []) if "Ebs" in device
+                    )
+        return name

@@ -338,6 +338,16 @@ def build_prod_services(cell: Cell, subnets: list[str], primary: bool) -> None:
         "sessions-legacy", "cache.m4.large", "5.0.6", PLATFORM, env, age_days=700
     )
     current = cell.eks_cluster("payments-eks", "1.34", subnets, PLATFORM, env)
+    fixed = cell.auto_scaling_group(
+        "payments-workers",
+        "m5.large",
+        subnets,
+        PAYMENTS,
+        env,
+        capacity=(2, 2, 2),
+        group_metrics=False,
+    )
+    cell.name("fixed_size_asg", "aws.autoscaling.group", fixed)
     cell.name("graviton_candidate_function", "aws.lambda.function", webhook)
     cell.name("idle_function", "aws.lambda.function", idle)
     cell.name("busy_table", "aws.dynamodb.table", orders)
@@ -507,6 +517,21 @@ def build_nonprod_services(cell: Cell, subnets: list[str], primary: bool) -> Non
     if not primary:
         return
     old = cell.eks_cluster("analytics-eks", "1.28", subnets, DATA, "dev")
+    empty = cell.auto_scaling_group(
+        "old-batch-asg",
+        "m4.large",
+        subnets,
+        DATA,
+        "dev",
+        capacity=(0, 0, 0),
+        group_metrics=True,
+        age_days=400,
+    )
+    agents = cell.auto_scaling_group(
+        "ci-agents", "t3.large", subnets, DATA, "dev", capacity=(1, 3, 1), group_metrics=True
+    )
+    cell.name("empty_asg", "aws.autoscaling.group", empty)
+    cell.name("nonprod_asg", "aws.autoscaling.group", agents)
     cell.name("erroring_function", "aws.lambda.function", flaky)
     cell.name("overprovisioned_table", "aws.dynamodb.table", features)
     cell.name("old_eks_cluster", "aws.eks.cluster", old)

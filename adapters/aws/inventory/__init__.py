@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from adapters.aws.inventory.autoscaling import collect_groups
 from adapters.aws.inventory.common import ReadContext
 from adapters.aws.inventory.dynamodb import collect_tables
 from adapters.aws.inventory.ec2 import collect_ec2
@@ -178,6 +179,17 @@ RESOURCE_TYPES: dict[str, ResourceTypeInfo] = {
         "CacheClusterCreateTime",
         ("elasticache:DescribeCacheClusters", "elasticache:ListTagsForResource"),
     ),
+    "aws.autoscaling.group": ResourceTypeInfo(
+        "autoscaling",
+        "DescribeAutoScalingGroups",
+        "AutoScalingGroupName",
+        "CreatedTime",
+        (
+            "autoscaling:DescribeAutoScalingGroups",
+            "autoscaling:DescribeLaunchConfigurations",
+            "ec2:DescribeLaunchTemplateVersions",
+        ),
+    ),
     "aws.eks.cluster": ResourceTypeInfo(
         "eks",
         "ListClusters",
@@ -203,7 +215,7 @@ def collect_inventory(
     resources = collect_ec2(ctx) + collect_load_balancers(ctx) + collect_db_instances(ctx)
     resources += collect_functions(ctx) + collect_tables(ctx) + collect_log_groups(ctx)
     resources += collect_repositories(ctx) + collect_secrets(ctx)
-    resources += collect_cache_clusters(ctx) + collect_clusters(ctx)
+    resources += collect_cache_clusters(ctx) + collect_clusters(ctx) + collect_groups(ctx)
     if include_global:
         resources += collect_buckets(ctx)
     resources = attach_metrics(ctx, resources, now, lookback_days)

@@ -28,6 +28,7 @@ NEW_TYPES = (
     "aws.secretsmanager.secret",
     "aws.elasticache.cluster",
     "aws.eks.cluster",
+    "aws.autoscaling.group",
 )
 
 
@@ -286,3 +287,47 @@ def test_rules_ask_only_for_permissions_the_inventory_of_their_type_uses(
     assert rules or resource_type not in NEW_TYPES, f"no rule reads {resource_type}"
     for rule in rules:
         assert set(rule.permissions) <= granted, (rule.id, set(rule.permissions) - granted)
+
+
+def test_auto_scaling_groups_report_capacity_and_the_type_they_launch(moto_reset: str) -> None:
+    acct = account()
+    ec2 = client(moto_reset, "ec2", acct)
+    _, subnets = network(ec2)
+    template = ec2.create_launch_template(
+        LaunchTemplateName="workers",
+        LaunchTemplateData={"ImageId": "ami-0c1a7f3e5b2d4a601", "InstanceType": "m4.large"},
+    )["LaunchTemplate"]["LaunchTemplateId"]
+    autoscaling = client(moto_reset, "autoscaling", acct)
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName="fixed",
+        LaunchTemplate={"LaunchTemplateId": template, "Version": "$Latest"},
+        MinSize=2,
+        MaxSize=2,
+        DesiredCapacity=2,
+        VPCZoneIdentifier=subnets[0],
+    )
+    autoscaling.create_launch_configuration(
+        LaunchConfigurationName="old-config",
+        ImageId="ami-0c1a7f3e5b2d4a601",
+        InstanceType="t2.medium",
+    )
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName="empty",
+        LaunchConfigurationName="old-config",
+        MinSize=0,
+        MaxSize=0,
+        DesiredCapacity=0,
+        VPCZoneIdentifier=subnets[1],
+    )
+
+    inventory = adapter(moto_reset, acct).collect(acct, REGION, NOW)
+    groups = _of(inventory, "aws.autoscaling.group")
+
+    assert inventory.errors == ()
+    fixed, empty = groups["fixed"].attrs, groups["empty"].attrs
+    assert (fixed["min_size"], fixed["max_size"], fixed["desired_capacity"]) == (2, 2, 2)
+    assert fixed["instance_count"] == 2 and fixed["instance_type"] == "m4.large"
+    assert empty["instance_type"] == "t2.medium" and empty["instance_count"] == 0
+    assert len(_of(inventory, "aws.ec2.instance")) == 2  # the group's instances are read too
+    for group in groups.values():
+        assert check_resource_attrs("aws.autoscaling.group", group.attrs) == []

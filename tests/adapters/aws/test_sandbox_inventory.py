@@ -235,6 +235,9 @@ SERVICE_WASTE = {  # named sandbox resource -> a rule that must fire on it
     "large_volume": "AWS-EBS-LARGE",
     "cold_st1_volume": "AWS-EBS-ST1-SC1",
     "multi_az_nonprod_rds": "AWS-RDS-MULTIAZ-NONPROD",
+    "fixed_size_asg": "AWS-ASG-FIXED",
+    "empty_asg": "AWS-ASG-EMPTY",
+    "nonprod_asg": "AWS-ASG-OFFHOURS",
 }
 SERVICE_HEALTHY = ("busy_table", "used_secret", "current_eks_cluster")
 
