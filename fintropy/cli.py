@@ -37,9 +37,24 @@ def _mount_subcommands() -> None:
 
 def _exit_hard(code: int) -> None:
     # temporalio's runtime threads can abort the interpreter during finalisation; leave first.
+    # os._exit skips atexit, so stop an embedded PostgreSQL this process started ourselves.
+    if "fintropy.persistence.db" in sys.modules:
+        from fintropy.persistence.db import stop_embedded_server
+
+        stop_embedded_server()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def _check_finding_id(finding_id: str) -> None:
+    import re
+
+    if not re.fullmatch(r"f-[0-9a-f]{12}", finding_id):
+        _fail(
+            f"{finding_id!r} is not a finding id.",
+            "Finding ids look like f-1a2b3c4d5e6f; `fintropy findings` lists them.",
+        )
 
 
 def _fail(message: str, remediation: str = "") -> None:
@@ -120,15 +135,18 @@ def findings(
 
     engine = _engine()
     with tenant_session(engine, tenant) as session:
-        rows = repo.list_findings(
-            session,
-            tenant,
-            provider=provider,
-            severity=severity,
-            account=account,
-            status=status,
-            open_only=status is None,
-        )
+        try:
+            rows = repo.list_findings(
+                session,
+                tenant,
+                provider=provider,
+                severity=severity,
+                account=account,
+                status=status,
+                open_only=status is None,
+            )
+        except ValueError as err:
+            _fail(f"{err}.", "Fix the --status or --severity value.")
         data = [repo.finding_as_dict(f) for f in rows]
     data.sort(key=lambda d: (-d["savings_usd_month"], d["id"]))
     if as_json:
@@ -158,6 +176,7 @@ def show(finding_id: str, tenant: str = TenantOpt, as_json: bool = JsonOpt) -> N
     from fintropy.persistence import repo
     from fintropy.persistence.db import tenant_session
 
+    _check_finding_id(finding_id)
     engine = _engine()
     with tenant_session(engine, tenant) as session:
         f = repo.get_finding(session, tenant, finding_id)
@@ -326,6 +345,8 @@ def audit(
     from fintropy.persistence.db import tenant_session
 
     engine = _engine()
+    if target not in ("verify", "export"):
+        _check_finding_id(target)
     if target == "verify":
         with tenant_session(engine, tenant) as session:
             result = ledger.verify_chain(session, tenant)

@@ -123,7 +123,10 @@ async def run_demo(settings: Any, *, fresh: bool = True) -> dict[str, Any]:
     console = Console()
     console.print(Rule("Fintropy demo"))
     started_at = time.monotonic()
-    async with EmbeddedStack(settings, sandbox=True, fresh_temporal=fresh) as stack:
+    # The demo keeps its own Temporal history file, so it never touches a running `serve`'s.
+    async with EmbeddedStack(
+        settings, sandbox=True, fresh_temporal=fresh, temporal_db_name="temporal-demo.db"
+    ) as stack:
         info = stack.info
         assert info is not None
         for line in info.started:

@@ -256,6 +256,15 @@ AWS_RESOURCE_TYPES: dict[str, dict[str, Any]] = {
         },
         "metrics": {},
     },
+    "aws.redshift.cluster": {
+        "attrs": {
+            "status": (str, "available | paused | ..."),
+            "node_type": (str, "e.g. ra3.xlplus, dc2.large"),
+            "num_nodes": (int, ""),
+            "create_time": ((str, NONE), ""),
+        },
+        "metrics": {},
+    },
     "aws.eks.cluster": {
         "attrs": {
             "status": (str, "ACTIVE | CREATING | ..."),

@@ -167,9 +167,17 @@ async def run_service(settings: Any, *, host: str, port: int) -> None:
         console.print(
             f"Fintropy is serving on http://{host}:{bound} (Slack: /slack/events). Ctrl-C stops it."
         )
+        stop = asyncio.Event()
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            # Stop cleanly (worker, web endpoint, embedded Temporal) on a service manager's
+            # SIGTERM as on Ctrl-C.
+            loop.add_signal_handler(sig, stop.set)
         try:
             async with build_worker(stack.client, services, settings.task_queue):
-                await asyncio.Event().wait()
+                await stop.wait()
         finally:
             path.unlink(missing_ok=True)
             await runner.cleanup()
@@ -197,7 +205,13 @@ async def _connect(settings: Any) -> tuple[Any, Any]:
         from fintropy.persistence.db import resolve_database_url
 
         db_url = resolve_database_url(settings)
-    client = await Client.connect(address, namespace=settings.temporal_namespace)
+    try:
+        client = await Client.connect(address, namespace=settings.temporal_namespace)
+    except RuntimeError as err:
+        raise ConfigError(
+            f"Could not reach Temporal at {address} ({err.__class__.__name__}).",
+            "Is `fintropy serve` still running? Check TEMPORAL_ADDRESS.",
+        ) from err
     return client, create_engine_for(db_url)
 
 
@@ -218,9 +232,19 @@ async def run_scan_command(settings: Any, tenant: str, *, as_json: bool) -> int:
         id=scan_id,
         task_queue=settings.task_queue,
     )
+    from temporalio.service import RPCError
+
     from fintropy.demo import follow_scan
 
-    result = await follow_scan(handle, quiet=as_json)
+    try:
+        result = await follow_scan(handle, quiet=as_json)
+    except RPCError as err:
+        print(
+            f"error: lost the connection to Temporal while scan {scan_id} ran "
+            f"({err.status.name}); it goes on if the service comes back. "
+            "Check `fintropy findings` later."
+        )
+        return 2
     summary = {
         "scan_id": scan_id,
         "resources": result.resource_count,

@@ -52,8 +52,16 @@ class StackInfo:
 class EmbeddedStack:
     """Async context manager that starts (and later stops) what is not configured."""
 
-    def __init__(self, settings: Any, *, sandbox: bool = True, fresh_temporal: bool = False):
+    def __init__(
+        self,
+        settings: Any,
+        *,
+        sandbox: bool = True,
+        fresh_temporal: bool = False,
+        temporal_db_name: str = "temporal-dev.db",
+    ):
         self._settings = settings
+        self._temporal_db_name = temporal_db_name
         self._want_sandbox = sandbox
         self._fresh_temporal = fresh_temporal
         self._exit = AsyncExitStack()
@@ -95,7 +103,7 @@ class EmbeddedStack:
 
             data_dir = Path(settings.data_dir)
             data_dir.mkdir(parents=True, exist_ok=True)
-            db_file = data_dir / "temporal-dev.db"
+            db_file = data_dir / self._temporal_db_name
             if self._fresh_temporal and db_file.exists():
                 db_file.unlink()
             env = await WorkflowEnvironment.start_local(
