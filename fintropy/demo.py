@@ -237,8 +237,10 @@ async def run_demo(settings: Any, *, fresh: bool = True) -> dict[str, Any]:
                 with tenant_session(stack.engine, DEMO_TENANT) as session:
                     audit_events = audit.last_seq(session, DEMO_TENANT) - first_seq
                     chain = audit.verify_chain(session, DEMO_TENANT)
+                state = "intact" if chain.ok else "BROKEN"
                 console.print(
-                    f"  audit chain: {'intact' if chain.ok else 'BROKEN'} ({chain.checked} events)"
+                    f"  audit ledger of the tenant, all runs: {state} ({chain.checked} events; "
+                    f"{audit_events} from this run)"
                 )
         finally:
             await runner.cleanup()
