@@ -183,7 +183,9 @@ class ScanActivities:
                     workflow_id=inp.workflow_id,
                     details={"scan_id": inp.scan_id},
                 )
-            actionable = repo.actionable_without_workflow(session, inp.tenant_id)
+            actionable = _one_card_per_action(
+                session, inp.tenant_id, repo.actionable_without_workflow(session, inp.tenant_id)
+            )
             repo.record_scan_finished(
                 session,
                 inp.tenant_id,
@@ -215,6 +217,22 @@ class ScanActivities:
             resolved=resolved,
             savings_usd_month=total_savings(result.findings),
         )
+
+
+def _one_card_per_action(session: Any, tenant_id: str, finding_ids: list[str]) -> list[str]:
+    """Keep one finding per (resource, action): the one with the largest saving.
+
+    Two rules can propose the same action on one resource (an old snapshot that is also an
+    orphan); one card is enough, and its explanation names the other rules.
+    """
+    rows = repo.findings_by_id(session, tenant_id, finding_ids)
+    best: dict[tuple[str, str, str, str], Any] = {}
+    for fid in sorted(finding_ids):
+        row = rows[fid]
+        key = (row.account_id, row.region, row.resource_id, row.action or "")
+        if key not in best or float(row.savings_usd_month) > float(best[key].savings_usd_month):
+            best[key] = row
+    return sorted(row.id for row in best.values())
 
 
 def is_actionable(action: str | None) -> bool:
