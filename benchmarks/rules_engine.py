@@ -76,6 +76,7 @@ SHARES = [  # resource type, share of the inventory
     ("aws.elasticache.cluster", 0.005),
     ("aws.eks.cluster", 0.002),
     ("aws.autoscaling.group", 0.01),
+    ("aws.redshift.cluster", 0.002),
 ]
 
 
@@ -375,6 +376,16 @@ def _group(rng: random.Random, waste: bool) -> tuple[dict[str, Any], dict[str, f
     return attrs, {}
 
 
+def _warehouse(rng: random.Random, waste: bool) -> tuple[dict[str, Any], dict[str, float]]:
+    attrs = {
+        "status": "available",
+        "node_type": "ds2.xlarge" if waste else "ra3.xlplus",
+        "num_nodes": rng.randint(1, 8),
+        "create_time": _iso(rng, 1, 900),
+    }
+    return attrs, {}
+
+
 BUILDERS = {
     "aws.ec2.instance": ("i", _instance),
     "aws.ebs.volume": ("vol", _volume),
@@ -393,6 +404,7 @@ BUILDERS = {
     "aws.elasticache.cluster": ("cache", _cache),
     "aws.eks.cluster": ("eks", _eks),
     "aws.autoscaling.group": ("asg", _group),
+    "aws.redshift.cluster": ("dw", _warehouse),
 }
 
 

@@ -382,7 +382,15 @@ def _backdate_group(account_id: str, region: str, name: str, when: datetime) -> 
     group.created_time = when.replace(tzinfo=None).isoformat()
 
 
+def _backdate_redshift(account_id: str, region: str, name: str, when: datetime) -> None:
+    from moto.redshift.models import redshift_backends
+
+    cluster = redshift_backends[account_id][region].clusters[name]
+    cluster.create_time = when.replace(tzinfo=None)
+
+
 _SERVICE_BACKDATERS: dict[str, Any] = {
+    "redshift_cluster": _backdate_redshift,
     "auto_scaling_group": _backdate_group,
     "function": _backdate_function,
     "table": _backdate_table,

@@ -722,3 +722,23 @@ class Cell:
                         1 for device in instance.get("BlockDeviceMappings", []) if "Ebs" in device
                     )
         return name
+
+    def warehouse_cluster(
+        self, identifier: str, node_type: str, nodes: int, team: Team, env: str, *, age_days: float
+    ) -> str:
+        """A provisioned Redshift cluster."""
+        params: dict[str, Any] = {
+            "ClusterIdentifier": identifier,
+            "NodeType": node_type,
+            "MasterUsername": "fintropy",
+            "MasterUserPassword": "Sandbox-password-1",
+            "Tags": self.tags(identifier, team, env),
+        }
+        if nodes > 1:
+            params.update(ClusterType="multi-node", NumberOfNodes=nodes)
+        else:
+            params["ClusterType"] = "single-node"
+        self.clients("redshift").create_cluster(**params)
+        self.counts["aws.redshift.cluster"] += 1
+        self.backdate.append(("redshift_cluster", identifier, self.ago(age_days)))
+        return identifier

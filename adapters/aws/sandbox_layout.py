@@ -347,7 +347,10 @@ def build_prod_services(cell: Cell, subnets: list[str], primary: bool) -> None:
         capacity=(2, 2, 2),
         group_metrics=False,
     )
+    warehouse = cell.warehouse_cluster("finance-dw", "ds2.xlarge", 2, PLATFORM, env, age_days=800)
+    cell.warehouse_cluster("payments-dw", "ra3.xlplus", 2, PAYMENTS, env, age_days=40)
     cell.name("fixed_size_asg", "aws.autoscaling.group", fixed)
+    cell.name("legacy_redshift_cluster", "aws.redshift.cluster", warehouse)
     cell.name("graviton_candidate_function", "aws.lambda.function", webhook)
     cell.name("idle_function", "aws.lambda.function", idle)
     cell.name("busy_table", "aws.dynamodb.table", orders)

@@ -24,6 +24,7 @@ from adapters.aws.inventory.lambdas import collect_functions
 from adapters.aws.inventory.logs import collect_log_groups
 from adapters.aws.inventory.metrics import attach_metrics
 from adapters.aws.inventory.rds import collect_db_instances
+from adapters.aws.inventory.redshift import collect_redshift_clusters
 from adapters.aws.inventory.s3 import collect_buckets
 from adapters.aws.inventory.secrets import collect_secrets
 from fintropy.domain import Inventory
@@ -190,6 +191,13 @@ RESOURCE_TYPES: dict[str, ResourceTypeInfo] = {
             "ec2:DescribeLaunchTemplateVersions",
         ),
     ),
+    "aws.redshift.cluster": ResourceTypeInfo(
+        "redshift",
+        "DescribeClusters",
+        "ClusterIdentifier",
+        "ClusterCreateTime",
+        ("redshift:DescribeClusters",),
+    ),
     "aws.eks.cluster": ResourceTypeInfo(
         "eks",
         "ListClusters",
@@ -216,6 +224,7 @@ def collect_inventory(
     resources += collect_functions(ctx) + collect_tables(ctx) + collect_log_groups(ctx)
     resources += collect_repositories(ctx) + collect_secrets(ctx)
     resources += collect_cache_clusters(ctx) + collect_clusters(ctx) + collect_groups(ctx)
+    resources += collect_redshift_clusters(ctx)
     if include_global:
         resources += collect_buckets(ctx)
     resources = attach_metrics(ctx, resources, now, lookback_days)

@@ -29,6 +29,7 @@ NEW_TYPES = (
     "aws.elasticache.cluster",
     "aws.eks.cluster",
     "aws.autoscaling.group",
+    "aws.redshift.cluster",
 )
 
 
@@ -137,6 +138,14 @@ def _estate(endpoint: str, acct: Any) -> None:
         NumCacheNodes=1,
     )
     _, subnets = network(client(endpoint, "ec2", acct))
+    client(endpoint, "redshift", acct).create_cluster(
+        ClusterIdentifier="dw",
+        NodeType="ds2.xlarge",
+        MasterUsername="admin",
+        MasterUserPassword="Password-123",
+        ClusterType="multi-node",
+        NumberOfNodes=2,
+    )
     client(endpoint, "eks", acct).create_cluster(
         name="k8s", version="1.28", roleArn=role, resourcesVpcConfig={"subnetIds": subnets}
     )
@@ -202,6 +211,8 @@ def test_service_attributes_say_what_the_rules_need(moto_reset: str) -> None:
     cache = _of(inventory, "aws.elasticache.cluster")["cache-old"]
     assert (cache.attrs["engine_version"], cache.attrs["node_type"]) == ("5.0.6", "cache.m4.large")
     assert _of(inventory, "aws.eks.cluster")["k8s"].attrs["version"] == "1.28"
+    warehouse = _of(inventory, "aws.redshift.cluster")["dw"].attrs
+    assert (warehouse["node_type"], warehouse["num_nodes"]) == ("ds2.xlarge", 2)
 
 
 def test_lambda_and_dynamodb_metrics_are_read_and_absent_without_datapoints(

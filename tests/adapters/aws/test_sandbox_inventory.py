@@ -238,6 +238,7 @@ SERVICE_WASTE = {  # named sandbox resource -> a rule that must fire on it
     "fixed_size_asg": "AWS-ASG-FIXED",
     "empty_asg": "AWS-ASG-EMPTY",
     "nonprod_asg": "AWS-ASG-OFFHOURS",
+    "legacy_redshift_cluster": "AWS-RS-OLDGEN",
 }
 SERVICE_HEALTHY = ("busy_table", "used_secret", "current_eks_cluster")
 
@@ -256,4 +257,4 @@ def test_service_waste_in_the_sandbox_is_found_and_healthy_services_are_not(scan
         assert rule_id in fired.get(manifest.named[key].resource_id, set()), key
     for key in SERVICE_HEALTHY:
         assert fired.get(manifest.named[key].resource_id, set()) == set(), key
-    assert len({f.rule_id for f in result.findings}) >= 50
+    assert len({f.rule_id for f in result.findings}) >= 55
