@@ -292,6 +292,7 @@ def _table(rng: random.Random, waste: bool) -> tuple[dict[str, Any], dict[str, f
         "item_count": 0 if waste else rng.randint(1, 10**8),
         "creation_time": _iso(rng, 1, 1500),
         "table_class": "STANDARD",
+        "autoscaling_enabled": provisioned and not waste,
     }
     used = 0.0 if waste else rng.uniform(0.3, 0.9)
     metrics = {

@@ -192,6 +192,7 @@ AWS_RESOURCE_TYPES: dict[str, dict[str, Any]] = {
             "item_count": (int, "approximate, updated about every 6 hours"),
             "creation_time": (str, ""),
             "table_class": (str, "STANDARD | STANDARD_INFREQUENT_ACCESS"),
+            "autoscaling_enabled": (bool, "Application Auto Scaling manages its capacity"),
         },
         "metrics": {
             "consumed_rcu_per_day_14d": "mean daily ConsumedReadCapacityUnits",

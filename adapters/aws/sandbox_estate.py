@@ -484,6 +484,7 @@ class Cell:
         reads_per_second: float,
         writes_per_second: float,
         age_days: float = 300,
+        autoscaled: bool = False,
     ) -> str:
         """A DynamoDB table (provisioned when ``rcu`` is given) with consumed-capacity metrics."""
         params: dict[str, Any] = {
@@ -501,6 +502,14 @@ class Cell:
         else:
             params["BillingMode"] = "PAY_PER_REQUEST"
         self.clients("dynamodb").create_table(**params)
+        if autoscaled and rcu is not None:
+            self.clients("application-autoscaling").register_scalable_target(
+                ServiceNamespace="dynamodb",
+                ResourceId=f"table/{name}",
+                ScalableDimension="dynamodb:table:ReadCapacityUnits",
+                MinCapacity=max(1, rcu // 2),
+                MaxCapacity=rcu * 4,
+            )
         self.counts["aws.dynamodb.table"] += 1
         self.backdate.append(("table", name, self.ago(age_days)))
         dims = {"TableName": name}

@@ -285,7 +285,14 @@ def build_prod_services(cell: Cell, subnets: list[str], primary: bool) -> None:
         duration_ms=900,
     )
     orders = cell.table(
-        "orders", PAYMENTS, env, rcu=100, wcu=50, reads_per_second=60, writes_per_second=30
+        "orders",
+        PAYMENTS,
+        env,
+        rcu=100,
+        wcu=50,
+        reads_per_second=60,
+        writes_per_second=30,
+        autoscaled=True,
     )
     cell.put_items(orders, 3)
     cell.log_group(

@@ -144,6 +144,7 @@ RESOURCE_TYPES: dict[str, ResourceTypeInfo] = {
             "dynamodb:ListTables",
             "dynamodb:DescribeTable",
             "dynamodb:ListTagsOfResource",
+            "application-autoscaling:DescribeScalableTargets",
             "cloudwatch:GetMetricData",
         ),
     ),

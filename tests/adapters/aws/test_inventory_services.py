@@ -342,3 +342,36 @@ def test_auto_scaling_groups_report_capacity_and_the_type_they_launch(moto_reset
     assert len(_of(inventory, "aws.ec2.instance")) == 2  # the group's instances are read too
     for group in groups.values():
         assert check_resource_attrs("aws.autoscaling.group", group.attrs) == []
+
+
+def test_table_auto_scaling_is_read_and_a_refused_read_withholds_the_tables(
+    proxy: FaultProxy, moto_reset: str
+) -> None:
+    acct = account()
+    ddb = client(moto_reset, "dynamodb", acct)
+    for name in ("scaled", "fixed"):
+        ddb.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            ProvisionedThroughput={"ReadCapacityUnits": 10, "WriteCapacityUnits": 5},
+        )
+    client(moto_reset, "application-autoscaling", acct).register_scalable_target(
+        ServiceNamespace="dynamodb",
+        ResourceId="table/scaled",
+        ScalableDimension="dynamodb:table:ReadCapacityUnits",
+        MinCapacity=5,
+        MaxCapacity=50,
+    )
+
+    tables = _of(adapter(moto_reset, acct).collect(acct, REGION, NOW), "aws.dynamodb.table")
+    proxy.fail("AccessDeniedException", service="application-autoscaling")
+    refused = adapter(proxy.url, acct).collect(acct, REGION, NOW)
+
+    assert tables["scaled"].attrs["autoscaling_enabled"] is True
+    assert tables["fixed"].attrs["autoscaling_enabled"] is False
+    assert _of(refused, "aws.dynamodb.table") == {}
+    assert {(e.service, e.code) for e in refused.errors} == {
+        ("application-autoscaling", "AccessDenied"),
+        ("dynamodb", "DependencyUnavailable"),
+    }

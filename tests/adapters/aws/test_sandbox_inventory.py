@@ -220,26 +220,27 @@ def test_reading_the_estate_makes_no_mutating_call(scan: Scan) -> None:
     assert adapter.api_calls["GetMetricData"] >= 4
 
 
-SERVICE_WASTE = {  # named sandbox resource -> a rule that must fire on it
-    "graviton_candidate_function": "AWS-LAMBDA-GRAVITON",
-    "erroring_function": "AWS-LAMBDA-ERRORS",
-    "unused_table": "AWS-DDB-UNUSED",
-    "overprovisioned_table": "AWS-DDB-OVERPROV",
-    "log_group_without_retention": "AWS-CWL-NORETENTION",
-    "stale_log_group": "AWS-CWL-GROUP-STALE",
-    "repository_without_lifecycle": "AWS-ECR-NOLIFECYCLE",
-    "unused_secret": "AWS-SECRET-UNUSED",
-    "legacy_cache_cluster": "AWS-EC-EXTSUPPORT",
-    "old_eks_cluster": "AWS-EKS-EXTSUPPORT",
-    "large_instance": "AWS-EC2-LARGE",
-    "large_volume": "AWS-EBS-LARGE",
-    "cold_st1_volume": "AWS-EBS-ST1-SC1",
-    "multi_az_nonprod_rds": "AWS-RDS-MULTIAZ-NONPROD",
-    "fixed_size_asg": "AWS-ASG-FIXED",
-    "empty_asg": "AWS-ASG-EMPTY",
-    "nonprod_asg": "AWS-ASG-OFFHOURS",
-    "legacy_redshift_cluster": "AWS-RS-OLDGEN",
-}
+SERVICE_WASTE = (  # (named sandbox resource, a rule that must fire on it)
+    ("graviton_candidate_function", "AWS-LAMBDA-GRAVITON"),
+    ("erroring_function", "AWS-LAMBDA-ERRORS"),
+    ("unused_table", "AWS-DDB-UNUSED"),
+    ("overprovisioned_table", "AWS-DDB-OVERPROV"),
+    ("log_group_without_retention", "AWS-CWL-NORETENTION"),
+    ("stale_log_group", "AWS-CWL-GROUP-STALE"),
+    ("repository_without_lifecycle", "AWS-ECR-NOLIFECYCLE"),
+    ("unused_secret", "AWS-SECRET-UNUSED"),
+    ("legacy_cache_cluster", "AWS-EC-EXTSUPPORT"),
+    ("old_eks_cluster", "AWS-EKS-EXTSUPPORT"),
+    ("large_instance", "AWS-EC2-LARGE"),
+    ("large_volume", "AWS-EBS-LARGE"),
+    ("cold_st1_volume", "AWS-EBS-ST1-SC1"),
+    ("multi_az_nonprod_rds", "AWS-RDS-MULTIAZ-NONPROD"),
+    ("fixed_size_asg", "AWS-ASG-FIXED"),
+    ("empty_asg", "AWS-ASG-EMPTY"),
+    ("nonprod_asg", "AWS-ASG-OFFHOURS"),
+    ("legacy_redshift_cluster", "AWS-RS-OLDGEN"),
+    ("overprovisioned_table", "AWS-DDB-NOAUTOSCALE"),
+)
 SERVICE_HEALTHY = ("busy_table", "used_secret", "current_eks_cluster")
 
 
@@ -253,7 +254,7 @@ def test_service_waste_in_the_sandbox_is_found_and_healthy_services_are_not(scan
     for finding in result.findings:
         fired.setdefault(finding.resource.resource_id, set()).add(finding.rule_id)
 
-    for key, rule_id in SERVICE_WASTE.items():
+    for key, rule_id in SERVICE_WASTE:
         assert rule_id in fired.get(manifest.named[key].resource_id, set()), key
     for key in SERVICE_HEALTHY:
         assert fired.get(manifest.named[key].resource_id, set()) == set(), key
