@@ -77,6 +77,7 @@ SHARES = [  # resource type, share of the inventory
     ("aws.eks.cluster", 0.002),
     ("aws.autoscaling.group", 0.01),
     ("aws.redshift.cluster", 0.002),
+    ("aws.route53.hosted_zone", 0.005),
 ]
 
 
@@ -387,6 +388,15 @@ def _warehouse(rng: random.Random, waste: bool) -> tuple[dict[str, Any], dict[st
     return attrs, {}
 
 
+def _zone(rng: random.Random, waste: bool) -> tuple[dict[str, Any], dict[str, float]]:
+    attrs = {
+        "zone_name": f"zone{rng.randint(0, 10**6)}.example.com.",
+        "record_count": 2 if waste else rng.randint(3, 500),
+        "private_zone": rng.random() < 0.3,
+    }
+    return attrs, {}
+
+
 BUILDERS = {
     "aws.ec2.instance": ("i", _instance),
     "aws.ebs.volume": ("vol", _volume),
@@ -406,6 +416,7 @@ BUILDERS = {
     "aws.eks.cluster": ("eks", _eks),
     "aws.autoscaling.group": ("asg", _group),
     "aws.redshift.cluster": ("dw", _warehouse),
+    "aws.route53.hosted_zone": ("Z", _zone),
 }
 
 

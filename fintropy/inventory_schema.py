@@ -266,6 +266,14 @@ AWS_RESOURCE_TYPES: dict[str, dict[str, Any]] = {
         },
         "metrics": {},
     },
+    "aws.route53.hosted_zone": {
+        "attrs": {
+            "zone_name": (str, "e.g. example.com."),
+            "record_count": (int, "resource record sets, including the SOA and NS sets"),
+            "private_zone": (bool, ""),
+        },
+        "metrics": {},
+    },
     "aws.eks.cluster": {
         "attrs": {
             "status": (str, "ACTIVE | CREATING | ..."),

@@ -751,3 +751,32 @@ class Cell:
         self.counts["aws.redshift.cluster"] += 1
         self.backdate.append(("redshift_cluster", identifier, self.ago(age_days)))
         return identifier
+
+    def hosted_zone(self, name: str, team: Team, env: str, *, records: int) -> str:
+        """A public hosted zone with ``records`` A records besides its SOA and NS sets."""
+        route53 = self.clients("route53")
+        zone = route53.create_hosted_zone(Name=name, CallerReference=f"sandbox-{name}")
+        zone_id = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
+        route53.change_tags_for_resource(
+            ResourceType="hostedzone", ResourceId=zone_id, AddTags=self.tags(name, team, env)
+        )
+        if records:
+            route53.change_resource_record_sets(
+                HostedZoneId=zone_id,
+                ChangeBatch={
+                    "Changes": [
+                        {
+                            "Action": "CREATE",
+                            "ResourceRecordSet": {
+                                "Name": f"host{n}.{name}",
+                                "Type": "A",
+                                "TTL": 300,
+                                "ResourceRecords": [{"Value": f"10.0.0.{n + 1}"}],
+                            },
+                        }
+                        for n in range(records)
+                    ]
+                },
+            )
+        self.counts["aws.route53.hosted_zone"] += 1
+        return zone_id

@@ -25,6 +25,7 @@ from adapters.aws.inventory.logs import collect_log_groups
 from adapters.aws.inventory.metrics import attach_metrics
 from adapters.aws.inventory.rds import collect_db_instances
 from adapters.aws.inventory.redshift import collect_redshift_clusters
+from adapters.aws.inventory.route53 import collect_hosted_zones
 from adapters.aws.inventory.s3 import collect_buckets
 from adapters.aws.inventory.secrets import collect_secrets
 from fintropy.domain import Inventory
@@ -199,6 +200,13 @@ RESOURCE_TYPES: dict[str, ResourceTypeInfo] = {
         "ClusterCreateTime",
         ("redshift:DescribeClusters",),
     ),
+    "aws.route53.hosted_zone": ResourceTypeInfo(
+        "route53",
+        "ListHostedZones",
+        "Id",
+        "",
+        ("route53:ListHostedZones", "route53:ListTagsForResource"),
+    ),
     "aws.eks.cluster": ResourceTypeInfo(
         "eks",
         "ListClusters",
@@ -219,7 +227,8 @@ def collect_inventory(
 ) -> Inventory:
     """Read every supported resource type for ``ctx``'s account and region.
 
-    ``include_global`` adds the account's S3 buckets (each with its own region).
+    ``include_global`` adds the account's S3 buckets (each with its own region) and its
+    Route 53 hosted zones.
     """
     resources = collect_ec2(ctx) + collect_load_balancers(ctx) + collect_db_instances(ctx)
     resources += collect_functions(ctx) + collect_tables(ctx) + collect_log_groups(ctx)
@@ -227,7 +236,7 @@ def collect_inventory(
     resources += collect_cache_clusters(ctx) + collect_clusters(ctx) + collect_groups(ctx)
     resources += collect_redshift_clusters(ctx)
     if include_global:
-        resources += collect_buckets(ctx)
+        resources += collect_buckets(ctx) + collect_hosted_zones(ctx)
     resources = attach_metrics(ctx, resources, now, lookback_days)
     resources.sort(key=lambda r: (r.resource_type, r.region, r.resource_id))
     return Inventory(

@@ -30,6 +30,7 @@ NEW_TYPES = (
     "aws.eks.cluster",
     "aws.autoscaling.group",
     "aws.redshift.cluster",
+    "aws.route53.hosted_zone",
 )
 
 

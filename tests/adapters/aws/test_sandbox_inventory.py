@@ -240,6 +240,7 @@ SERVICE_WASTE = (  # (named sandbox resource, a rule that must fire on it)
     ("nonprod_asg", "AWS-ASG-OFFHOURS"),
     ("legacy_redshift_cluster", "AWS-RS-OLDGEN"),
     ("overprovisioned_table", "AWS-DDB-NOAUTOSCALE"),
+    ("unused_hosted_zone", "AWS-R53-ZONE-UNUSED"),
 )
 SERVICE_HEALTHY = ("busy_table", "used_secret", "current_eks_cluster")
 
