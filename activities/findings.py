@@ -18,6 +18,7 @@ from fintropy import audit
 from fintropy.domain import ACTIONS, FindingCard, FindingStatus, MessageRef, Role
 from fintropy.persistence import repo
 from fintropy.persistence.db import tenant_session
+from fintropy.policy import Change, required_approvals
 from fintropy.ports import ChatPort
 
 logger = logging.getLogger(__name__)
@@ -124,9 +125,18 @@ class FindingActivities:
         spec = ACTIONS.get(finding.action or "")
         production = _is_production(account.environment if account else "", resource)
         destructive = bool(spec and spec.destructive)
-        # Policy: one approver for anything outside production or reversible; two distinct
-        # approvers for a destructive action in production.
-        required = 2 if (production and destructive) else 1
+        # The tenant's approval policy (reviewable configuration; see fintropy.policy) decides
+        # how many distinct approvers the change needs.
+        required = required_approvals(
+            (tenant.approval_policy or None) if tenant else None,
+            Change(
+                environment="prod" if production else "nonprod",
+                destructive=destructive,
+                reversibility=str(spec.reversibility) if spec else "reversible",
+                risk=str(spec.risk) if spec else "low",
+                savings_usd_month=float(finding.savings_usd_month),
+            ),
+        )
         owner = (resource.get("owner") or "").strip().lower()
         owners = [p_id for p_id, _name, email in people if email and email.lower() == owner]
         return ApprovalContext(

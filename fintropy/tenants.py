@@ -14,6 +14,7 @@ from typing import Any
 
 from fintropy.domain import CloudAccount, Role
 from fintropy.errors import ConfigError
+from fintropy.policy import validate_policy
 
 DEMO_FILE = Path(__file__).parent / "data" / "demo-tenant.yaml"
 
@@ -53,6 +54,7 @@ class TenantSpec:
     accounts: tuple[CloudAccount, ...] = ()
     people: tuple[PersonSpec, ...] = ()
     channels: tuple[ChannelSpec, ...] = field(default_factory=tuple)
+    approval_policy: dict = field(default_factory=dict)
 
 
 def _need(entry: dict[str, Any], key: str, where: str) -> Any:
@@ -141,6 +143,9 @@ def parse_tenants(data: Any, source: str) -> list[TenantSpec]:
                 tuple(accounts),
                 tuple(people),
                 channels,
+                validate_policy(t.get("approval_policy"), f"{where} ({tid}) approval_policy")
+                if t.get("approval_policy") is not None
+                else {},
             )
         )
     ids = [s.id for s in specs]

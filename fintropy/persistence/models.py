@@ -74,6 +74,8 @@ class Tenant(SQLModel, table=True):
     )
     # Per-rule parameter overrides: {"rule_id": {"param": value}}.
     rule_params: dict[str, Any] = Field(default_factory=dict, **_json("{}"))
+    # The approval policy (fintropy.policy): {} means the default policy.
+    approval_policy: dict[str, Any] = Field(default_factory=dict, **_json("{}"))
     created_at: datetime = Field(default_factory=utcnow, sa_type=TIMESTAMP)
 
 

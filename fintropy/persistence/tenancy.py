@@ -89,6 +89,7 @@ class TenantSpec(_Spec):
     people: tuple[PersonSpec, ...] = ()
     bindings: tuple[ChatBindingSpec, ...] = ()
     rule_params: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    approval_policy: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("timezone")
     @classmethod
@@ -141,6 +142,7 @@ def tenant_spec_from(config: Any) -> TenantSpec:
         people=tuple(people),
         bindings=tuple(bindings),
         rule_params=dict(getattr(config, "rule_params", None) or {}),
+        approval_policy=dict(getattr(config, "approval_policy", None) or {}),
     )
 
 
@@ -191,6 +193,7 @@ def provision_tenant(session: Session | Engine, spec: TenantSpec | Any) -> None:
             "dry_run": spec.dry_run,
             "max_actions_per_account_per_day": spec.max_actions_per_account_per_day,
             "rule_params": spec.rule_params,
+            "approval_policy": spec.approval_policy,
         },
     )
     for account in spec.accounts:

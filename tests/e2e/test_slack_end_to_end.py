@@ -184,7 +184,9 @@ async def _scanned(stack: Stack) -> list[Any]:
                 return scan, posted, actionable
 
         scan, awaiting, actionable = await asyncio.to_thread(query)
-        if scan is not None and scan.finished_at and awaiting and len(awaiting) == len(actionable):
+        # One card per resource and action (two rules may propose the same action).
+        wanted = {(f.account_id, f.region, f.resource_id, f.action) for f in actionable}
+        if scan is not None and scan.finished_at and awaiting and len(awaiting) == len(wanted):
             break
         await asyncio.sleep(0.5)
     else:

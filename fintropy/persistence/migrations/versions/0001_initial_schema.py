@@ -96,6 +96,7 @@ def _create_tables() -> None:
             nullable=False,
         ),
         _jsonb("rule_params", "{}"),
+        _jsonb("approval_policy", "{}"),
         _ts("created_at"),
         sa.CheckConstraint("id <> ''", name="tenants_id_not_empty"),
         sa.PrimaryKeyConstraint("id"),
