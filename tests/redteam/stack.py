@@ -250,7 +250,12 @@ async def _cards_posted(attack: Attack, tenants: list[Tenant]) -> None:
                 f.id: repo.get_resource_tags(session, tenant.id, f.last_scan_id, f.resource_id)
                 for f in found
             }
-        done = bool(scan and scan.finished_at and found and all(f.card_refs for f in found))
+        # One card per resource and action: a second rule proposing the same action on the
+        # same resource gets no card of its own.
+        carded = {(f.account_id, f.region, f.resource_id, f.action) for f in found if f.card_refs}
+        wanted = {(f.account_id, f.region, f.resource_id, f.action) for f in found}
+        found = [f for f in found if f.card_refs]
+        done = bool(scan and scan.finished_at and found and carded == wanted)
         return done, found, tags
 
     attack.awaiting, attack.cards, attack.resource_tags, attack.advice = {}, {}, {}, {}
