@@ -262,6 +262,36 @@ async def run_scan_command(settings: Any, tenant: str, *, as_json: bool) -> int:
     return 0
 
 
+async def _cli_actor(settings: Any, tenant: str, person: str) -> tuple[Any, Any] | None:
+    """The backend of the running service and the person deciding from the terminal.
+
+    Prints what is wrong and returns None when the service or the person cannot be found.
+    """
+    from bot.backend_impl import TemporalBackend
+    from fintropy.errors import FinOpsError
+
+    try:
+        client, engine = await _connect(settings)
+    except FinOpsError as err:
+        print(f"error: {err}")
+        return None
+    backend = TemporalBackend(engine, client, settings.task_queue)
+    actor = await backend.resolve_actor(tenant, "cli", "local", person)
+    if actor is None:
+        print(f"error: {person!r} is not a person of tenant {tenant} with a cli identity.")
+        return None
+    return backend, actor
+
+
+def _print_result(result: Any, as_json: bool) -> int:
+    print(
+        json.dumps({"accepted": result.accepted, "message": result.message})
+        if as_json
+        else result.message
+    )
+    return 0 if result.accepted else 1
+
+
 async def run_decision_command(
     settings: Any,
     tenant: str,
@@ -274,51 +304,24 @@ async def run_decision_command(
     dry_run: bool = False,
 ) -> int:
     """`fintropy approve|reject`: decide through the same path as a chat click."""
-    from bot.backend_impl import TemporalBackend
-    from fintropy.errors import FinOpsError
-
-    try:
-        client, engine = await _connect(settings)
-    except FinOpsError as err:
-        print(f"error: {err}")
+    found = await _cli_actor(settings, tenant, person)
+    if found is None:
         return 2
-    backend = TemporalBackend(engine, client, settings.task_queue)
-    actor = await backend.resolve_actor(tenant, "cli", "local", person)
-    if actor is None:
-        print(f"error: {person!r} is not a person of tenant {tenant} with a cli identity.")
-        return 2
+    backend, actor = found
     result = await backend.decide(actor, finding_id, decision, reason, dry_run=dry_run)
-    if as_json:
-        print(json.dumps({"accepted": result.accepted, "message": result.message}))
-    else:
-        print(result.message)
-    return 0 if result.accepted else 1
+    return _print_result(result, as_json)
 
 
 async def run_restore_command(
     settings: Any, tenant: str, run_id: str, person: str, *, as_json: bool
 ) -> int:
     """`fintropy restore RUN`: undo a run through the same path as `/fintropy restore`."""
-    from bot.backend_impl import TemporalBackend
-    from fintropy.errors import FinOpsError
-
-    try:
-        client, engine = await _connect(settings)
-    except FinOpsError as err:
-        print(f"error: {err}")
+    found = await _cli_actor(settings, tenant, person)
+    if found is None:
         return 2
-    backend = TemporalBackend(engine, client, settings.task_queue)
-    actor = await backend.resolve_actor(tenant, "cli", "local", person)
-    if actor is None:
-        print(f"error: {person!r} is not a person of tenant {tenant} with a cli identity.")
-        return 2
+    backend, actor = found
     result = await backend.restore(actor, run_id)
-    print(
-        json.dumps({"accepted": result.accepted, "message": result.message})
-        if as_json
-        else result.message
-    )
-    return 0 if result.accepted else 1
+    return _print_result(result, as_json)
 
 
 async def run_snooze_command(
@@ -334,19 +337,10 @@ async def run_snooze_command(
     value: str | None = None,
 ) -> int:
     """`fintropy snooze`: the same path as `/fintropy snooze`."""
-    from bot.backend_impl import TemporalBackend
-    from fintropy.errors import FinOpsError
-
-    try:
-        client, engine = await _connect(settings)
-    except FinOpsError as err:
-        print(f"error: {err}")
+    found = await _cli_actor(settings, tenant, person)
+    if found is None:
         return 2
-    backend = TemporalBackend(engine, client, settings.task_queue)
-    actor = await backend.resolve_actor(tenant, "cli", "local", person)
-    if actor is None:
-        print(f"error: {person!r} is not a person of tenant {tenant} with a cli identity.")
-        return 2
+    backend, actor = found
     if scope not in ("finding", "resource", "tag", "account", "rule"):
         print(f"error: unknown scope {scope!r}; use finding, resource, tag, account or rule.")
         return 2
@@ -356,9 +350,4 @@ async def run_snooze_command(
     result = await backend.snooze(
         actor, finding_id, duration, reason, scope=scope, scope_value=value
     )
-    print(
-        json.dumps({"accepted": result.accepted, "message": result.message})
-        if as_json
-        else result.message
-    )
-    return 0 if result.accepted else 1
+    return _print_result(result, as_json)
