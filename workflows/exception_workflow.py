@@ -8,7 +8,6 @@ workflow (a new card).
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -67,6 +66,27 @@ class ExceptionWorkflow:
     def __init__(self) -> None:
         self._snoozed: list[str] = []
 
+    async def _reopen_card(self, req: ExceptionRequest, fid: str) -> None:
+        """Start a new finding workflow (a new card) for a re-opened finding.
+
+        The snoozed finding's earlier workflow may still be closing (updating its cards); its
+        id is the finding's, so wait for it to finish rather than skip the new card.
+        """
+        for _attempt in range(24):
+            try:
+                await workflow.start_child_workflow(
+                    FindingWorkflow.run,
+                    FindingInput(req.tenant_id, fid, req.approval_timeout_seconds),
+                    id=finding_workflow_id(req.tenant_id, fid),
+                    parent_close_policy=ParentClosePolicy.ABANDON,
+                )
+                return
+            except WorkflowAlreadyStartedError:
+                await workflow.sleep(timedelta(seconds=5))
+        workflow.logger.warning(
+            "re-opened finding kept its old workflow", extra={"finding_id": fid}
+        )
+
     @workflow.query
     def snoozed(self) -> list[str]:
         """The findings this exception snoozed."""
@@ -107,12 +127,5 @@ class ExceptionWorkflow:
             ExceptionActivities.expire_exception, inp, start_to_close_timeout=QUICK
         )
         for fid in expired.actionable:
-            # An earlier workflow of the finding that still runs owns its card: skip it.
-            with contextlib.suppress(WorkflowAlreadyStartedError):
-                await workflow.start_child_workflow(
-                    FindingWorkflow.run,
-                    FindingInput(req.tenant_id, fid, req.approval_timeout_seconds),
-                    id=finding_workflow_id(req.tenant_id, fid),
-                    parent_close_policy=ParentClosePolicy.ABANDON,
-                )
+            await self._reopen_card(req, fid)
         return ExceptionResult(req.exception_id, applied.snoozed, expired.reopened)

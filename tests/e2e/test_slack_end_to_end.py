@@ -482,7 +482,7 @@ async def test_snooze_hides_the_finding_and_expiry_reopens_it_and_tells_the_owne
     stack.slack.clear()
 
     by_viewer = await stack.command(f"snooze {target.id} 30d not mine", user=CAROL)
-    status = await stack.command(f"snooze {target.id} 4s waiting for the data team")
+    status = await stack.command(f"snooze {target.id} 8s waiting for the data team")
     replies = [str(c.body) for c in await stack.slack.await_calls("response_url", 2, 30)]
 
     def current() -> tuple[str, list]:
