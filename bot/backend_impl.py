@@ -141,31 +141,22 @@ class TemporalBackend:
 
         from workflows.finding_workflow import DecisionRequest, FindingWorkflow, finding_workflow_id
 
+        what = f"{decision} {finding_id}"
         if not actor.role.at_least(Role.APPROVER):
             # The person's role now, not when the card was posted: a demoted approver is out.
             msg = "You do not have the approver role for this tenant, so you cannot decide on it."
-            await self.record_refusal(actor.tenant_id, actor.platform, actor.workspace_id,
-                                      actor.user_id, f"{decision} {finding_id}", msg)
-            return DecisionResult(False, msg)
+            return await self._refuse(actor, what, msg)
         card = await self.get_card(actor.tenant_id, finding_id)
         if card is None:
             msg = f"There is no finding {finding_id} in this workspace's tenant."
-            await self.record_refusal(
-                actor.tenant_id,
-                actor.platform,
-                actor.workspace_id,
-                actor.user_id,
-                f"{decision} {finding_id}",
-                msg,
-            )
-            return DecisionResult(False, msg)
+            return await self._refuse(actor, what, msg)
         handle = self._client.get_workflow_handle(finding_workflow_id(actor.tenant_id, finding_id))
         request = DecisionRequest(
             person_id=actor.person_id,
             display_name=actor.display_name,
             decision=decision,
             reason=reason,
-            actor_chat=f"{actor.platform}:{actor.workspace_id}/{actor.user_id}",
+            actor_chat=_chat_handle(actor),
             dry_run=dry_run,
         )
         try:
@@ -173,15 +164,7 @@ class TemporalBackend:
         except WorkflowUpdateFailedError as err:
             cause = err.cause
             msg = getattr(cause, "message", None) or str(cause or err)
-            await self.record_refusal(
-                actor.tenant_id,
-                actor.platform,
-                actor.workspace_id,
-                actor.user_id,
-                f"{decision} {finding_id}",
-                msg,
-            )
-            return DecisionResult(False, msg)
+            return await self._refuse(actor, what, msg)
         except RPCError as err:
             # The workflow has finished (or never started): the finding is decided already.
             msg = f"Finding {finding_id} is no longer awaiting a decision (status: {card.status})."
@@ -189,15 +172,7 @@ class TemporalBackend:
                 "decision on closed workflow",
                 extra={"finding_id": finding_id, "code": str(err.status)},
             )
-            await self.record_refusal(
-                actor.tenant_id,
-                actor.platform,
-                actor.workspace_id,
-                actor.user_id,
-                f"{decision} {finding_id}",
-                msg,
-            )
-            return DecisionResult(False, msg)
+            return await self._refuse(actor, what, msg)
         return DecisionResult(True, reply.message)
 
     async def restore(self, actor: Actor, run_id: str) -> DecisionResult:
@@ -212,19 +187,11 @@ class TemporalBackend:
             restore_workflow_id,
         )
 
-        async def refuse(msg: str) -> DecisionResult:
-            await self.record_refusal(
-                actor.tenant_id,
-                actor.platform,
-                actor.workspace_id,
-                actor.user_id,
-                f"restore {run_id}",
-                msg,
-            )
-            return DecisionResult(False, msg)
-
+        what = f"restore {run_id}"
         if not actor.role.at_least(Role.APPROVER):
-            return await refuse("Restoring a run needs the approver role in this tenant.")
+            return await self._refuse(
+                actor, what, "Restoring a run needs the approver role in this tenant."
+            )
 
         def load() -> Any:
             with tenant_session(self._engine, actor.tenant_id) as session:
@@ -233,9 +200,13 @@ class TemporalBackend:
 
         run = await self._db(load)
         if run is None:
-            return await refuse(f"There is no remediation run {run_id} in this tenant.")
+            return await self._refuse(
+                actor, what, f"There is no remediation run {run_id} in this tenant."
+            )
         if run.dry_run:
-            return await refuse(f"Run {run_id} was a dry run: it changed nothing to restore.")
+            return await self._refuse(
+                actor, what, f"Run {run_id} was a dry run: it changed nothing to restore."
+            )
         wf_id = restore_workflow_id(actor.tenant_id, run_id)
         try:
             handle = await self._client.start_workflow(
@@ -245,7 +216,7 @@ class TemporalBackend:
                     run.finding_id,
                     run_id,
                     actor.person_id,
-                    f"{actor.platform}:{actor.workspace_id}/{actor.user_id}",
+                    _chat_handle(actor),
                 ),
                 id=wf_id,
                 task_queue=self._task_queue,
@@ -253,7 +224,9 @@ class TemporalBackend:
                 result_type=RestoreResult,
             )
         except WorkflowAlreadyStartedError:
-            return await refuse(f"Run {run_id} has already been restored (or is being restored).")
+            return await self._refuse(
+                actor, what, f"Run {run_id} has already been restored (or is being restored)."
+            )
         result = await handle.result()
         if result.status == "succeeded":
             return DecisionResult(True, f"Restored run {run_id}: {result.detail}")
@@ -280,28 +253,24 @@ class TemporalBackend:
             exception_workflow_id,
         )
 
-        async def refuse(msg: str) -> DecisionResult:
-            await self.record_refusal(
-                actor.tenant_id,
-                actor.platform,
-                actor.workspace_id,
-                actor.user_id,
-                f"snooze {finding_id}",
-                msg,
-            )
-            return DecisionResult(False, msg)
-
+        what = f"snooze {finding_id}"
         if not actor.role.at_least(Role.APPROVER):
-            return await refuse("Snoozing needs the approver role in this tenant.")
+            return await self._refuse(
+                actor, what, "Snoozing needs the approver role in this tenant."
+            )
         if not reason.strip():
-            return await refuse("A snooze needs a reason, e.g. `snooze ID 30d migration in Q3`.")
+            return await self._refuse(
+                actor, what, "A snooze needs a reason, e.g. `snooze ID 30d migration in Q3`."
+            )
         try:
             length = parse_duration(duration)
         except ConfigError as err:
-            return await refuse(str(err))
+            return await self._refuse(actor, what, str(err))
         card = await self.get_card(actor.tenant_id, finding_id)
         if card is None:
-            return await refuse(f"There is no finding {finding_id} in this workspace's tenant.")
+            return await self._refuse(
+                actor, what, f"There is no finding {finding_id} in this workspace's tenant."
+            )
         if scope_value is None:
             scope_value = finding_id
         expires_at = datetime.now(UTC) + length
@@ -317,7 +286,7 @@ class TemporalBackend:
                 actor.display_name,
                 reason.strip(),
                 expires_at,
-                f"{actor.platform}:{actor.workspace_id}/{actor.user_id}",
+                _chat_handle(actor),
                 self._approval_timeout,
             ),
             id=exception_workflow_id(actor.tenant_id, exception_id),
@@ -389,6 +358,13 @@ class TemporalBackend:
 
         return await self._db(query)
 
+    async def _refuse(self, actor: Actor, what: str, msg: str) -> DecisionResult:
+        """Audit a refused attempt and return the refusal to tell the person."""
+        await self.record_refusal(
+            actor.tenant_id, actor.platform, actor.workspace_id, actor.user_id, what, msg
+        )
+        return DecisionResult(False, msg)
+
     async def record_refusal(
         self,
         tenant_id: str | None,
@@ -429,3 +405,8 @@ def _detail(details: dict | None) -> str:
         return ""
     keys = ("detail", "reason", "status", "resource", "channel_id", "scan_id")
     return "; ".join(f"{k}={details[k]}" for k in keys if details.get(k) not in (None, ""))
+
+
+def _chat_handle(actor: Actor) -> str:
+    """The actor's chat identity as the audit ledger records it ("slack:T123/U456")."""
+    return f"{actor.platform}:{actor.workspace_id}/{actor.user_id}"

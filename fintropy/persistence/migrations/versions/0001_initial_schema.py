@@ -395,7 +395,9 @@ def _grant_and_isolate() -> None:
     op.execute(f"GRANT USAGE ON SEQUENCE chat_bindings_id_seq TO {APP_ROLE}")
     for table in TENANT_TABLES:
         # The ledger is append-only for the application: no UPDATE, DELETE or TRUNCATE.
-        privileges = "SELECT, INSERT" if table == "audit_events" else "SELECT, INSERT, UPDATE, DELETE"
+        privileges = (
+            "SELECT, INSERT" if table == "audit_events" else "SELECT, INSERT, UPDATE, DELETE"
+        )
         op.execute(f"GRANT {privileges} ON {table} TO {APP_ROLE}")
         _isolate(table, "tenant_id")
     _isolate("tenants", "id")
